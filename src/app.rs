@@ -1,0 +1,45 @@
+//! Everything a request handler or background task can reach, built once at start.
+
+use std::sync::{Arc, Weak};
+
+use crate::catalog::Catalog;
+use crate::config::Config;
+use crate::delivery::Delivery;
+use crate::replay::Replays;
+use crate::store::{Store, StoreError};
+
+pub struct App {
+    me: Weak<App>,
+    pub config: Config,
+    pub store: Store,
+    pub catalog: Catalog,
+    pub delivery: Delivery,
+    pub replays: Replays,
+}
+
+impl App {
+    /// Opens the store, loads the catalog and starts the delivery workers and any replays
+    /// that were running when the server last stopped.
+    pub fn start(config: Config) -> Result<Arc<App>, StoreError> {
+        let dir = (!config.in_memory).then_some(config.data_dir.as_path());
+        let store = Store::open(dir, config.cache_mb * 1024 * 1024)?;
+        let catalog = Catalog::load(store.clone())?;
+        let (delivery, queue) = Delivery::new(&config);
+        let app = Arc::new_cyclic(|me| App {
+            me: me.clone(),
+            store,
+            catalog,
+            delivery,
+            replays: Replays::default(),
+            config,
+        });
+        crate::delivery::spawn_workers(&app, queue);
+        crate::replay::resume_all(&app);
+        Ok(app)
+    }
+
+    /// A strong handle for background tasks started from a request.
+    pub fn self_arc(&self) -> Option<Arc<App>> {
+        self.me.upgrade()
+    }
+}

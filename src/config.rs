@@ -1,0 +1,137 @@
+//! Settings from flags and environment variables.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use clap::Parser;
+
+/// A local, AWS-compatible Amazon EventBridge.
+#[derive(Parser, Debug, Clone)]
+#[command(name = "eventbridge-local", version)]
+pub struct Config {
+    /// Address to listen on. Keep it on loopback unless you mean to share it.
+    #[arg(long, env = "EVENTBRIDGE_LOCAL_HOST", default_value = "127.0.0.1")]
+    pub host: String,
+
+    /// Port to listen on; 0 picks a free one (the bound address is printed on start).
+    #[arg(long, env = "EVENTBRIDGE_LOCAL_PORT", default_value_t = 4010)]
+    pub port: u16,
+
+    /// Where buses, rules, targets, archives and replays are kept.
+    #[arg(
+        long,
+        env = "EVENTBRIDGE_LOCAL_DATA_DIR",
+        default_value = "./eventbridge-data"
+    )]
+    pub data_dir: PathBuf,
+
+    /// Keep nothing on disk: everything is gone when the process ends.
+    #[arg(long, env = "EVENTBRIDGE_LOCAL_IN_MEMORY")]
+    pub in_memory: bool,
+
+    /// Account of requests whose access key id is not a 12-digit number.
+    #[arg(
+        long,
+        env = "EVENTBRIDGE_LOCAL_ACCOUNT_ID",
+        default_value = "000000000000"
+    )]
+    pub account_id: String,
+
+    /// Region of requests that carry no SigV4 credential scope.
+    #[arg(long, env = "EVENTBRIDGE_LOCAL_REGION", default_value = "us-east-1")]
+    pub region: String,
+
+    /// Endpoint of an AWS service that targets live in, as SERVICE=URL (for example
+    /// `lambda=http://127.0.0.1:9001`). Repeatable; overrides AWS_ENDPOINT_URL_<SERVICE>.
+    #[arg(long = "endpoint", value_name = "SERVICE=URL")]
+    pub endpoints: Vec<String>,
+
+    /// Largest PutEvents request, counted as AWS counts entry sizes.
+    #[arg(
+        long,
+        env = "EVENTBRIDGE_LOCAL_MAX_PUT_EVENTS_BYTES",
+        default_value_t = 1_048_576
+    )]
+    pub max_put_events_bytes: usize,
+
+    /// Largest request body accepted at all.
+    #[arg(long, env = "EVENTBRIDGE_LOCAL_MAX_BODY_BYTES", default_value_t = 10 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+
+    /// Memory for the store's page cache, in MiB.
+    #[arg(long, env = "EVENTBRIDGE_LOCAL_CACHE_MB", default_value_t = 64)]
+    pub cache_mb: u64,
+
+    /// Concurrent deliveries to targets.
+    #[arg(long, env = "EVENTBRIDGE_LOCAL_DELIVERY_WORKERS", default_value_t = 32)]
+    pub delivery_workers: usize,
+
+    /// First retry delay of a failed delivery in ms; it doubles per attempt (up to 60 s).
+    /// Tests scale it down; AWS's own backoff starts around a second.
+    #[arg(
+        long,
+        env = "EVENTBRIDGE_LOCAL_RETRY_BASE_DELAY_MS",
+        default_value_t = 1000
+    )]
+    pub retry_base_delay_ms: u64,
+
+    /// Deliveries waiting at most; PutEvents waits for room beyond that.
+    #[arg(
+        long,
+        env = "EVENTBRIDGE_LOCAL_DELIVERY_QUEUE",
+        default_value_t = 100_000
+    )]
+    pub delivery_queue: usize,
+}
+
+impl Config {
+    /// A configuration for tests and embedding: in memory, ephemeral port, no flags read.
+    pub fn for_tests() -> Config {
+        Config::parse_from(["eventbridge-local", "--in-memory", "--port", "0"])
+    }
+
+    /// Endpoints of target services: `--endpoint` flags over `AWS_ENDPOINT_URL_<SERVICE>` over
+    /// `AWS_ENDPOINT_URL`, as the AWS SDKs resolve them.
+    pub fn endpoint_table(&self) -> Endpoints {
+        let mut by_service = BTreeMap::new();
+        for (key, value) in std::env::vars() {
+            if let Some(service) = key.strip_prefix("AWS_ENDPOINT_URL_") {
+                by_service.insert(service.to_ascii_lowercase(), value);
+            }
+        }
+        for flag in &self.endpoints {
+            if let Some((service, url)) = flag.split_once('=') {
+                by_service.insert(
+                    service.to_ascii_lowercase().replace('-', "_"),
+                    url.to_string(),
+                );
+            }
+        }
+        Endpoints {
+            by_service,
+            fallback: std::env::var("AWS_ENDPOINT_URL").ok(),
+        }
+    }
+}
+
+/// Where each AWS service that a target lives in is reached.
+#[derive(Debug, Clone, Default)]
+pub struct Endpoints {
+    by_service: BTreeMap<String, String>,
+    fallback: Option<String>,
+}
+
+impl Endpoints {
+    /// The endpoint for a service by its SDK env-var suffix (`sqs`, `lambda`, `cloudwatch_logs`).
+    pub fn get(&self, service: &str) -> Option<&str> {
+        self.by_service
+            .get(service)
+            .or(self.fallback.as_ref())
+            .map(|s| s.trim_end_matches('/'))
+    }
+
+    /// The variable a user sets for a service.
+    pub fn variable_for(service: &str) -> String {
+        format!("AWS_ENDPOINT_URL_{}", service.to_ascii_uppercase())
+    }
+}

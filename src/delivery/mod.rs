@@ -1,0 +1,258 @@
+//! Delivery to targets: a bounded queue, a pool of workers, retries with backoff, and a log
+//! of every attempt (served at `/_local/deliveries`). One file per kind of target.
+
+mod event_bus;
+pub mod http;
+mod lambda;
+pub mod log;
+mod sqs;
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rand::Rng;
+use tokio::sync::mpsc;
+
+use crate::app::App;
+use crate::catalog::CompiledRule;
+use crate::config::{Config, Endpoints};
+use crate::model::time::now_ms;
+use crate::model::{Scope, Target, arn};
+use crate::router::Event;
+use http::HttpClient;
+use log::{DeliveryLog, DeliveryRecord};
+
+/// AWS's defaults when a target has no RetryPolicy.
+const DEFAULT_MAX_RETRIES: u32 = 185;
+const DEFAULT_MAX_AGE_SECS: i64 = 86_400;
+/// Backoff never waits longer than this between attempts.
+const MAX_BACKOFF: Duration = Duration::from_secs(60);
+
+/// One event for one target.
+#[derive(Debug, Clone)]
+pub struct DeliveryJob {
+    pub event_id: String,
+    pub body: Arc<str>,
+    pub time_ms: i64,
+    pub rule_arn: String,
+    pub rule_scope: Scope,
+    pub target: Target,
+    pub hops: u8,
+    pub attempt: u32,
+    pub first_attempt_ms: i64,
+}
+
+impl DeliveryJob {
+    pub fn new(event: &Event, rule: &CompiledRule, target: Target) -> DeliveryJob {
+        DeliveryJob {
+            event_id: event
+                .envelope
+                .get("id")
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_string(),
+            body: event.body.clone(),
+            time_ms: event.time_ms,
+            rule_arn: rule.rule.arn(),
+            rule_scope: rule.rule.scope.clone(),
+            target,
+            hops: event.hops,
+            attempt: 1,
+            first_attempt_ms: now_ms(),
+        }
+    }
+}
+
+/// Why one attempt failed, and whether another may succeed.
+#[derive(Debug)]
+pub struct Failure {
+    pub retryable: bool,
+    pub status: Option<u16>,
+    pub reason: String,
+}
+
+impl Failure {
+    pub fn permanent(reason: impl Into<String>) -> Failure {
+        Failure {
+            retryable: false,
+            status: None,
+            reason: reason.into(),
+        }
+    }
+
+    /// Classifies an HTTP answer as AWS does: throttling and server errors are retried.
+    pub fn from_status(status: u16, body: &[u8]) -> Failure {
+        Failure {
+            retryable: status == 429 || status >= 500,
+            status: Some(status),
+            reason: String::from_utf8_lossy(&body[..body.len().min(512)]).into_owned(),
+        }
+    }
+}
+
+/// The sending side of the queue, shared by request handlers and replays.
+pub struct Delivery {
+    tx: mpsc::Sender<DeliveryJob>,
+    pub client: HttpClient,
+    pub endpoints: Endpoints,
+    pub log: DeliveryLog,
+    retry_base: Duration,
+    workers: usize,
+    warned_services: Mutex<HashSet<String>>,
+}
+
+/// The receiving side, handed to the workers.
+pub struct Queue(mpsc::Receiver<DeliveryJob>);
+
+impl Delivery {
+    pub fn new(config: &Config) -> (Delivery, Queue) {
+        let (tx, rx) = mpsc::channel(config.delivery_queue.max(1));
+        (
+            Delivery {
+                tx,
+                client: HttpClient::new(),
+                endpoints: config.endpoint_table(),
+                log: DeliveryLog::new(log::CAPACITY),
+                retry_base: Duration::from_millis(config.retry_base_delay_ms),
+                workers: config.delivery_workers.max(1),
+                warned_services: Mutex::new(HashSet::new()),
+            },
+            Queue(rx),
+        )
+    }
+
+    /// Queues a delivery, waiting for room when the queue is full.
+    pub async fn enqueue(&self, job: DeliveryJob) {
+        if self.tx.send(job).await.is_err() {
+            tracing::warn!("delivery queue closed; dropping a delivery");
+        }
+    }
+
+    /// The endpoint of `service`, or a failure naming the variable to set (logged once).
+    pub fn endpoint(&self, service: &str) -> Result<String, Failure> {
+        match self.endpoints.get(service) {
+            Some(url) => Ok(url.to_string()),
+            None => {
+                let variable = Endpoints::variable_for(service);
+                let mut warned = self
+                    .warned_services
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner());
+                if warned.insert(service.to_string()) {
+                    tracing::warn!(
+                        "no endpoint for {service} targets: set {variable} (or AWS_ENDPOINT_URL, or --endpoint {service}=URL)"
+                    );
+                }
+                Err(Failure::permanent(format!(
+                    "no endpoint configured for {service}: set {variable} or AWS_ENDPOINT_URL"
+                )))
+            }
+        }
+    }
+}
+
+/// Starts the worker pool on the queue. Workers hold the app weakly: when the app is
+/// dropped, the queue closes and they end.
+pub fn spawn_workers(app: &Arc<App>, queue: Queue) {
+    let rx = Arc::new(tokio::sync::Mutex::new(queue.0));
+    for _ in 0..app.delivery.workers {
+        let weak = Arc::downgrade(app);
+        let rx = rx.clone();
+        tokio::spawn(async move {
+            loop {
+                let job = { rx.lock().await.recv().await };
+                let Some(job) = job else { break };
+                let Some(app) = weak.upgrade() else { break };
+                attempt(&app, job).await;
+            }
+        });
+    }
+}
+
+async fn attempt(app: &Arc<App>, job: DeliveryJob) {
+    let started = now_ms();
+    let result = deliver(app, &job).await;
+    let mut record = DeliveryRecord {
+        event_id: job.event_id.clone(),
+        rule_arn: job.rule_arn.clone(),
+        target_id: job.target.id().to_string(),
+        target_arn: job.target.arn().to_string(),
+        attempt: job.attempt,
+        outcome: "succeeded",
+        status: None,
+        error: None,
+        started_ms: started,
+        finished_ms: now_ms(),
+    };
+    match result {
+        Ok(status) => record.status = status,
+        Err(failure) => {
+            record.status = failure.status;
+            record.error = Some(failure.reason.clone());
+            if failure.retryable && may_retry(&job) {
+                record.outcome = "retrying";
+                schedule_retry(app, job, app.delivery.retry_base);
+            } else {
+                record.outcome = "failed";
+                tracing::warn!(
+                    event_id = %record.event_id,
+                    rule = %record.rule_arn,
+                    target = %record.target_arn,
+                    attempt = record.attempt,
+                    reason = %failure.reason,
+                    "delivery failed"
+                );
+            }
+        }
+    }
+    app.delivery.log.push(record);
+}
+
+fn retry_policy(target: &Target) -> (u32, i64) {
+    let policy = target.0.get("RetryPolicy");
+    let get = |k: &str| policy.and_then(|p| p.get(k)).and_then(|v| v.as_i64());
+    (
+        get("MaximumRetryAttempts").map_or(DEFAULT_MAX_RETRIES, |v| v.max(0) as u32),
+        get("MaximumEventAgeInSeconds").unwrap_or(DEFAULT_MAX_AGE_SECS),
+    )
+}
+
+fn may_retry(job: &DeliveryJob) -> bool {
+    let (max_retries, max_age_secs) = retry_policy(&job.target);
+    job.attempt <= max_retries && now_ms() - job.first_attempt_ms < max_age_secs * 1000
+}
+
+/// Exponential backoff with full jitter, in the background so workers keep going.
+fn schedule_retry(app: &Arc<App>, mut job: DeliveryJob, base: Duration) {
+    let exp = base
+        .saturating_mul(1u32 << job.attempt.min(16))
+        .min(MAX_BACKOFF);
+    let delay = exp.mul_f64(rand::thread_rng().gen_range(0.5..=1.0));
+    job.attempt += 1;
+    let app = Arc::downgrade(app);
+    tokio::spawn(async move {
+        tokio::time::sleep(delay).await;
+        if let Some(app) = app.upgrade() {
+            app.delivery.enqueue(job).await;
+        }
+    });
+}
+
+/// One attempt at one target, by the kind its ARN names.
+async fn deliver(app: &App, job: &DeliveryJob) -> Result<Option<u16>, Failure> {
+    let target_arn = job.target.arn();
+    let Some(parsed) = arn::parse(target_arn) else {
+        return Err(Failure::permanent(format!("not an ARN: {target_arn}")));
+    };
+    match parsed.service {
+        "lambda" => lambda::invoke(app, job, &parsed).await,
+        "sqs" => sqs::send_message(app, job, &parsed).await,
+        "events" if parsed.resource.starts_with("event-bus/") => {
+            event_bus::put(app, job).await.map(|_| None)
+        }
+        _ => Err(Failure::permanent(format!(
+            "target type not supported by eventbridge-local: {target_arn}"
+        ))),
+    }
+}

@@ -1,0 +1,293 @@
+//! PutEvents: validate each entry as AWS does, build the envelope, route, answer. Delivery
+//! happens later in the background.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::app::App;
+use crate::catalog::RuleFilter;
+use crate::error::ApiError;
+use crate::model::Scope;
+use crate::model::time::{EpochMillis, now_ms};
+use crate::router::{Event, envelope, ingest};
+use crate::validate::{NON_PARTNER_EVENT_BUS_NAME_OR_ARN, Validator};
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PutEventsRequest {
+    entries: Option<Vec<PutEventsRequestEntry>>,
+    endpoint_id: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct PutEventsRequestEntry {
+    time: Option<EpochMillis>,
+    source: Option<String>,
+    resources: Option<Vec<String>>,
+    detail_type: Option<String>,
+    detail: Option<String>,
+    event_bus_name: Option<String>,
+    trace_header: Option<String>,
+}
+
+#[derive(Serialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct PutEventsResultEntry {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    event_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_code: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_message: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PutEventsResponse {
+    failed_entry_count: usize,
+    entries: Vec<PutEventsResultEntry>,
+}
+
+/// AWS's answer when the entries add up to more than the PutEvents limit.
+pub fn over_size_limit() -> ApiError {
+    ApiError::validation("Total size of the entries in the request is over the limit.")
+}
+
+/// An entry's size as AWS counts it ("Calculating PutEvents event entry size").
+fn entry_size(entry: &PutEventsRequestEntry) -> usize {
+    let mut size = if entry.time.is_some() { 14 } else { 0 };
+    size += entry.source.as_deref().map_or(0, str::len);
+    size += entry.detail_type.as_deref().map_or(0, str::len);
+    size += entry.detail.as_deref().map_or(0, str::len);
+    size += entry
+        .resources
+        .iter()
+        .flatten()
+        .map(String::len)
+        .sum::<usize>();
+    size
+}
+
+/// The Java `toString` of the entry list that AWS prints in the too-many-entries message.
+fn render_entries(entries: &[PutEventsRequestEntry]) -> String {
+    fn opt(v: Option<&str>) -> &str {
+        v.unwrap_or("null")
+    }
+    let items: Vec<String> = entries
+        .iter()
+        .map(|e| {
+            let resources = e
+                .resources
+                .as_ref()
+                .map_or("null".to_string(), |r| format!("[{}]", r.join(", ")));
+            let time = e.time.map_or("null".to_string(), |t| java_date(t.0));
+            format!(
+                "PutEventsRequestEntry(time={time}, source={}, resources={resources}, detailType={}, detail={}, eventBusName={}, traceHeader={}, kmsKeyIdentifier=null, internalMetadata=null)",
+                opt(e.source.as_deref()),
+                opt(e.detail_type.as_deref()),
+                opt(e.detail.as_deref()),
+                opt(e.event_bus_name.as_deref()),
+                opt(e.trace_header.as_deref()),
+            )
+        })
+        .collect();
+    format!("[{}]", items.join(", "))
+}
+
+/// `java.util.Date#toString` in UTC, e.g. `Tue Jan 02 03:04:05 UTC 2024`.
+fn java_date(ms: i64) -> String {
+    let Ok(t) = time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000)) else {
+        return "null".into();
+    };
+    let weekday = &t.weekday().to_string()[..3];
+    let month = &t.month().to_string()[..3];
+    format!(
+        "{weekday} {month} {:02} {:02}:{:02}:{:02} UTC {}",
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.year()
+    )
+}
+
+/// The per-entry checks, in AWS's order; `Ok` carries the parsed detail.
+fn check_entry(entry: &PutEventsRequestEntry) -> Result<Value, (&'static str, &'static str)> {
+    const INVALID: &str = "InvalidArgument";
+    if entry.source.as_deref().is_none_or(str::is_empty) {
+        return Err((
+            INVALID,
+            "Parameter Source is not valid. Reason: Source is a required argument.",
+        ));
+    }
+    if entry.detail_type.as_deref().is_none_or(str::is_empty) {
+        return Err((
+            INVALID,
+            "Parameter DetailType is not valid. Reason: DetailType is a required argument.",
+        ));
+    }
+    let Some(detail) = entry.detail.as_deref() else {
+        return Err((
+            INVALID,
+            "Parameter Detail is not valid. Reason: Detail is a required argument.",
+        ));
+    };
+    match serde_json::from_str::<Value>(detail) {
+        Ok(value @ Value::Object(_)) => Ok(value),
+        _ => Err(("MalformedDetail", "Detail is malformed.")),
+    }
+}
+
+pub async fn put_events(
+    app: &App,
+    scope: &Scope,
+    req: PutEventsRequest,
+) -> Result<PutEventsResponse, ApiError> {
+    let mut v = Validator::new();
+    let has_entries = v.required(&req.entries, "entries");
+    let entries = req.entries.unwrap_or_default();
+    if has_entries {
+        let rendered = if entries.len() > 10 {
+            render_entries(&entries)
+        } else {
+            String::new()
+        };
+        v.list_len(&rendered, entries.len(), "entries", 1, 10);
+    }
+    for (i, entry) in entries.iter().enumerate() {
+        let path = |m: &str| format!("entries.{}.member.{m}", i + 1);
+        v.string(
+            entry.event_bus_name.as_deref(),
+            &path("eventBusName"),
+            1,
+            1600,
+            Some(&NON_PARTNER_EVENT_BUS_NAME_OR_ARN),
+        );
+        v.string(
+            entry.trace_header.as_deref(),
+            &path("traceHeader"),
+            1,
+            500,
+            None,
+        );
+        for (j, resource) in entry.resources.iter().flatten().enumerate() {
+            v.string(
+                Some(resource),
+                &format!("{}.{}.member", path("resources"), j + 1),
+                0,
+                2048,
+                None,
+            );
+        }
+    }
+    v.string(req.endpoint_id.as_deref(), "endpointId", 1, 50, None);
+    v.finish()?;
+    if entries.iter().map(entry_size).sum::<usize>() > app.config.max_put_events_bytes {
+        return Err(over_size_limit());
+    }
+
+    let now = now_ms();
+    let mut results = Vec::with_capacity(entries.len());
+    let mut events = Vec::with_capacity(entries.len());
+    let mut failed = 0;
+    for entry in entries {
+        let detail = match check_entry(&entry) {
+            Ok(detail) => detail,
+            Err((code, message)) => {
+                failed += 1;
+                results.push(PutEventsResultEntry {
+                    error_code: Some(code),
+                    error_message: Some(message),
+                    ..Default::default()
+                });
+                continue;
+            }
+        };
+        let id = uuid::Uuid::new_v4().to_string();
+        let (bus_scope, bus) = super::resolve_bus(scope, entry.event_bus_name.as_deref());
+        let time_ms = entry.time.map_or(now, |t| t.0);
+        let resources = entry
+            .resources
+            .unwrap_or_default()
+            .into_iter()
+            .map(Value::from)
+            .collect();
+        let envelope = envelope(
+            &id,
+            entry.detail_type.as_deref().unwrap_or_default(),
+            entry.source.as_deref().unwrap_or_default(),
+            &bus_scope.account,
+            time_ms,
+            &bus_scope.region,
+            resources,
+            detail,
+        );
+        events.push(Event::new(bus_scope, bus, time_ms, envelope, 0));
+        results.push(PutEventsResultEntry {
+            event_id: Some(id),
+            ..Default::default()
+        });
+    }
+    ingest(app, &events, RuleFilter::All).await?;
+    Ok(PutEventsResponse {
+        failed_entry_count: failed,
+        entries: results,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entry_size_counts_as_aws_documents() {
+        let entry = PutEventsRequestEntry {
+            time: Some(EpochMillis(0)),
+            source: Some("abc".into()),
+            detail_type: Some("de".into()),
+            detail: Some("{}".into()),
+            resources: Some(vec!["r1".into(), "r22".into()]),
+            event_bus_name: Some("not counted".into()),
+            ..Default::default()
+        };
+        assert_eq!(entry_size(&entry), 14 + 3 + 2 + 2 + 2 + 3);
+    }
+
+    #[test]
+    fn entry_checks_follow_aws_order() {
+        let mut e = PutEventsRequestEntry::default();
+        assert_eq!(
+            check_entry(&e).unwrap_err().1,
+            "Parameter Source is not valid. Reason: Source is a required argument."
+        );
+        e.source = Some("s".into());
+        assert!(
+            check_entry(&e)
+                .unwrap_err()
+                .1
+                .starts_with("Parameter DetailType")
+        );
+        e.detail_type = Some("t".into());
+        assert!(
+            check_entry(&e)
+                .unwrap_err()
+                .1
+                .starts_with("Parameter Detail ")
+        );
+        for bad in ["NotJSON", "[]", "{{}", "\"NotJSON\""] {
+            e.detail = Some(bad.into());
+            assert_eq!(
+                check_entry(&e).unwrap_err(),
+                ("MalformedDetail", "Detail is malformed.")
+            );
+        }
+        e.detail = Some("{\"a\":1}".into());
+        assert_eq!(check_entry(&e).unwrap()["a"], 1);
+    }
+
+    #[test]
+    fn java_date_format() {
+        assert_eq!(java_date(1_704_164_645_000), "Tue Jan 02 03:04:05 UTC 2024");
+    }
+}

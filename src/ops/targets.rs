@@ -1,0 +1,230 @@
+//! PutTargets, RemoveTargets, ListTargetsByRule.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::{check_bus_name_or_arn, paginate};
+use crate::app::App;
+use crate::error::{ApiError, ErrorCode};
+use crate::model::{Scope, Target};
+use crate::ops::rules::RuleNameRequest;
+use crate::validate::{RESOURCE_NAME, Validator};
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PutTargetsRequest {
+    rule: Option<String>,
+    event_bus_name: Option<String>,
+    targets: Option<Vec<Map<String, Value>>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct FailedEntry {
+    target_id: String,
+    error_code: String,
+    error_message: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TargetsResultResponse {
+    failed_entry_count: usize,
+    failed_entries: Vec<FailedEntry>,
+}
+
+fn str_member<'a>(target: &'a Map<String, Value>, name: &str) -> Result<Option<&'a str>, ApiError> {
+    match target.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(ApiError::new(
+            ErrorCode::Serialization,
+            format!("Target member {name} must be a string."),
+        )),
+    }
+}
+
+fn int_member(object: Option<&Value>, name: &str) -> Result<Option<i64>, ApiError> {
+    match object.and_then(|o| o.get(name)) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) if n.is_i64() => Ok(n.as_i64()),
+        Some(_) => Err(ApiError::new(
+            ErrorCode::Serialization,
+            format!("Member {name} must be an integer."),
+        )),
+    }
+}
+
+/// Checks one target's members as the model constrains them (`targets.N.member.x` paths).
+fn check_target(
+    v: &mut Validator,
+    index: usize,
+    target: &Map<String, Value>,
+) -> Result<(), ApiError> {
+    let path = |member: &str| format!("targets.{index}.member.{member}");
+    let id = str_member(target, "Id")?;
+    let arn = str_member(target, "Arn")?;
+    v.required(&id, &path("id"));
+    v.string(id, &path("id"), 1, 64, Some(&RESOURCE_NAME));
+    v.required(&arn, &path("arn"));
+    v.string(arn, &path("arn"), 1, 1600, None);
+    v.string(
+        str_member(target, "RoleArn")?,
+        &path("roleArn"),
+        1,
+        1600,
+        None,
+    );
+    v.string(str_member(target, "Input")?, &path("input"), 0, 8192, None);
+    v.string(
+        str_member(target, "InputPath")?,
+        &path("inputPath"),
+        0,
+        256,
+        None,
+    );
+    let retry = target.get("RetryPolicy");
+    v.integer(
+        int_member(retry, "MaximumRetryAttempts")?,
+        &format!("{}.maximumRetryAttempts", path("retryPolicy")),
+        Some(0),
+        Some(185),
+    );
+    v.integer(
+        int_member(retry, "MaximumEventAgeInSeconds")?,
+        &format!("{}.maximumEventAgeInSeconds", path("retryPolicy")),
+        Some(60),
+        Some(86400),
+    );
+    Ok(())
+}
+
+pub async fn put_targets(
+    app: &App,
+    scope: &Scope,
+    req: PutTargetsRequest,
+) -> Result<TargetsResultResponse, ApiError> {
+    let mut v = Validator::new();
+    let req_has_targets = v.required(&req.targets, "targets");
+    let targets = req.targets.unwrap_or_default();
+    if req_has_targets {
+        v.list_len("[...]", targets.len(), "targets", 1, 100);
+    }
+    for (i, target) in targets.iter().enumerate() {
+        check_target(&mut v, i + 1, target)?;
+    }
+    check_bus_name_or_arn(&mut v, req.event_bus_name.as_deref(), "eventBusName");
+    let (bus_scope, bus, rule) = validated_rule(v, req.rule, req.event_bus_name, scope)?;
+    for target in &targets {
+        let forms = ["Input", "InputPath", "InputTransformer"]
+            .iter()
+            .filter(|k| target.get(**k).is_some_and(|v| !v.is_null()))
+            .count();
+        if forms > 1 {
+            let id = target.get("Id").and_then(Value::as_str).unwrap_or_default();
+            return Err(ApiError::validation(format!(
+                "Only one of Input, InputPath, or InputTransformer must be provided for target {id}."
+            )));
+        }
+    }
+    app.catalog.put_targets(
+        &bus_scope,
+        &bus,
+        &rule,
+        targets.into_iter().map(Target).collect(),
+    )?;
+    app.store.flush().await.map_err(ApiError::storage)?;
+    Ok(TargetsResultResponse {
+        failed_entry_count: 0,
+        failed_entries: Vec::new(),
+    })
+}
+
+/// Finishes validation with the `rule` member and resolves the rule's bus.
+fn validated_rule(
+    v: Validator,
+    rule: Option<String>,
+    event_bus_name: Option<String>,
+    scope: &Scope,
+) -> Result<(Scope, String, String), ApiError> {
+    let mut v = v;
+    v.required(&rule, "rule");
+    v.string(rule.as_deref(), "rule", 1, 64, Some(&RESOURCE_NAME));
+    v.finish()?;
+    RuleNameRequest::new(rule, event_bus_name).into_parts(scope)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RemoveTargetsRequest {
+    rule: Option<String>,
+    event_bus_name: Option<String>,
+    ids: Option<Vec<String>>,
+    #[allow(dead_code)]
+    force: Option<bool>,
+}
+
+pub async fn remove_targets(
+    app: &App,
+    scope: &Scope,
+    req: RemoveTargetsRequest,
+) -> Result<TargetsResultResponse, ApiError> {
+    let mut v = Validator::new();
+    v.required(&req.ids, "ids");
+    let ids = req.ids.unwrap_or_default();
+    v.list_len(&format!("[{}]", ids.join(", ")), ids.len(), "ids", 1, 100);
+    for (i, id) in ids.iter().enumerate() {
+        v.string(
+            Some(id),
+            &format!("ids.{}.member", i + 1),
+            1,
+            64,
+            Some(&RESOURCE_NAME),
+        );
+    }
+    check_bus_name_or_arn(&mut v, req.event_bus_name.as_deref(), "eventBusName");
+    let (bus_scope, bus, rule) = validated_rule(v, req.rule, req.event_bus_name, scope)?;
+    app.catalog.remove_targets(&bus_scope, &bus, &rule, &ids)?;
+    app.store.flush().await.map_err(ApiError::storage)?;
+    Ok(TargetsResultResponse {
+        failed_entry_count: 0,
+        failed_entries: Vec::new(),
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListTargetsByRuleRequest {
+    rule: Option<String>,
+    event_bus_name: Option<String>,
+    next_token: Option<String>,
+    limit: Option<i64>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListTargetsByRuleResponse {
+    targets: Vec<Map<String, Value>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_token: Option<String>,
+}
+
+pub async fn list_targets_by_rule(
+    app: &App,
+    scope: &Scope,
+    req: ListTargetsByRuleRequest,
+) -> Result<ListTargetsByRuleResponse, ApiError> {
+    let mut v = Validator::new();
+    v.string(req.next_token.as_deref(), "nextToken", 1, 2048, None);
+    v.integer(req.limit, "limit", Some(1), Some(100));
+    check_bus_name_or_arn(&mut v, req.event_bus_name.as_deref(), "eventBusName");
+    let (bus_scope, bus, rule) = validated_rule(v, req.rule, req.event_bus_name, scope)?;
+    let compiled = app.catalog.rule(&bus_scope, &bus, &rule)?;
+    let targets: Vec<Map<String, Value>> =
+        compiled.rule.targets.iter().map(|t| t.0.clone()).collect();
+    let (page, next_token) = paginate(targets, req.next_token.as_deref(), req.limit)?;
+    Ok(ListTargetsByRuleResponse {
+        targets: page,
+        next_token,
+    })
+}

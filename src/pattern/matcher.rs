@@ -1,0 +1,423 @@
+//! Compiled matchers and the event walk.
+//!
+//! A compiled pattern is a list of rules (one per `$or` combination); a rule
+//! is a list of fields, each a dotted path plus the matchers OR'ed for it.
+//! Matching walks the event `Value` directly (no flattening, no allocation in
+//! the common case):
+//! - a path step may match an event key that itself contains dots
+//!   (`{"a.b": 1}` is the same as `{"a": {"b": 1}}`);
+//! - arrays are transparent at every level (nested arrays included), and a
+//!   field matches when any leaf reached matches;
+//! - objects and empty arrays are not leaves, so they count as absent;
+//! - array consistency: when two fields of one rule are matched inside the
+//!   same event array, both matches must come from the same element.
+
+use serde_json::Value;
+
+use super::cidr::IpRange;
+use super::compile::FieldSpec;
+use super::numeric::{self, NumLit, Range};
+use super::wildcard::Wildcard;
+
+/// Lowercases per character (no context-dependent final-sigma rule), the same
+/// folding used on event values.
+pub(crate) fn lower(s: &str) -> String {
+    s.chars().flat_map(char::to_lowercase).collect()
+}
+
+fn eq_ic(value: &str, lowered: &str) -> bool {
+    if value.is_ascii() && lowered.is_ascii() {
+        return value.eq_ignore_ascii_case(lowered);
+    }
+    value.chars().flat_map(char::to_lowercase).eq(lowered.chars())
+}
+
+fn starts_with_ic(value: &str, lowered: &str) -> bool {
+    if value.is_ascii() && lowered.is_ascii() {
+        return value.len() >= lowered.len()
+            && value.as_bytes()[..lowered.len()].eq_ignore_ascii_case(lowered.as_bytes());
+    }
+    let mut v = value.chars().flat_map(char::to_lowercase);
+    lowered.chars().all(|c| v.next() == Some(c))
+}
+
+fn ends_with_ic(value: &str, lowered: &str) -> bool {
+    if value.is_ascii() && lowered.is_ascii() {
+        return value.len() >= lowered.len()
+            && value.as_bytes()[value.len() - lowered.len()..]
+                .eq_ignore_ascii_case(lowered.as_bytes());
+    }
+    let mut v = value.chars().rev().flat_map(|c| c.to_lowercase().rev());
+    lowered.chars().rev().all(|c| v.next() == Some(c))
+}
+
+/// One value of a field's array, compiled.
+#[derive(Debug, Clone)]
+pub(crate) enum Matcher {
+    /// An exact string.
+    Exact(String),
+    /// An exact string that is an IP literal: also matches other spellings of
+    /// the same address (event-ruler turns such strings into IP ranges).
+    ExactIp(String, IpRange),
+    Number(NumLit),
+    Bool(bool),
+    Null,
+    Prefix(String),
+    Suffix(String),
+    /// Lowercased operand.
+    PrefixIc(String),
+    SuffixIc(String),
+    EqualsIc(String),
+    /// anything-but with strings or numbers (one kind only).
+    AnythingBut {
+        strings: Vec<String>,
+        numbers: Vec<f64>,
+    },
+    AnythingButPrefix(Vec<String>),
+    AnythingButSuffix(Vec<String>),
+    AnythingButIc(Vec<String>),
+    AnythingButWildcard(Vec<Wildcard>),
+    Numeric(Range),
+    /// exists: true
+    Exists,
+    Cidr(IpRange),
+    Wildcard(Wildcard),
+}
+
+impl Matcher {
+    /// Whether a leaf value (string, number, boolean or null) matches.
+    #[inline]
+    pub(crate) fn matches(&self, v: &Value) -> bool {
+        match self {
+            Matcher::Exact(s) => matches!(v, Value::String(x) if x == s),
+            Matcher::ExactIp(s, r) => {
+                matches!(v, Value::String(x) if x == s || r.contains_str(x))
+            }
+            Matcher::Number(lit) => matches!(v, Value::Number(n) if numeric::num_equals(n, lit)),
+            Matcher::Bool(b) => matches!(v, Value::Bool(x) if x == b),
+            Matcher::Null => v.is_null(),
+            Matcher::Prefix(p) => matches!(v, Value::String(x) if x.starts_with(p.as_str())),
+            Matcher::Suffix(p) => matches!(v, Value::String(x) if x.ends_with(p.as_str())),
+            Matcher::PrefixIc(p) => matches!(v, Value::String(x) if starts_with_ic(x, p)),
+            Matcher::SuffixIc(p) => matches!(v, Value::String(x) if ends_with_ic(x, p)),
+            Matcher::EqualsIc(p) => matches!(v, Value::String(x) if eq_ic(x, p)),
+            Matcher::AnythingBut { strings, numbers } => match v {
+                Value::String(x) => !strings.iter().any(|s| s == x),
+                Value::Number(n) => {
+                    let f = numeric::event_f64(n);
+                    !numbers.contains(&f)
+                }
+                _ => true,
+            },
+            Matcher::AnythingButPrefix(ps) => match v {
+                Value::String(x) => !ps.iter().any(|p| x.starts_with(p.as_str())),
+                _ => true,
+            },
+            Matcher::AnythingButSuffix(ps) => match v {
+                Value::String(x) => !ps.iter().any(|p| x.ends_with(p.as_str())),
+                _ => true,
+            },
+            Matcher::AnythingButIc(ps) => match v {
+                Value::String(x) => !ps.iter().any(|p| eq_ic(x, p)),
+                _ => true,
+            },
+            Matcher::AnythingButWildcard(ws) => match v {
+                Value::String(x) => !ws.iter().any(|w| w.matches(x)),
+                _ => true,
+            },
+            Matcher::Numeric(r) => matches!(v, Value::Number(n) if r.contains(numeric::event_f64(n))),
+            Matcher::Exists => true,
+            Matcher::Cidr(r) => matches!(v, Value::String(x) if r.contains_str(x)),
+            Matcher::Wildcard(w) => matches!(v, Value::String(x) if w.matches(x)),
+        }
+    }
+}
+
+/// A dotted path, with the remaining path from each step precomputed so that
+/// event keys containing dots can be recognised without allocating.
+#[derive(Debug, Clone)]
+struct PathSpec {
+    /// Number of steps.
+    len: usize,
+    /// `rest[i]` = steps i.. joined with '.'.
+    rest: Vec<String>,
+    /// `ends[i][j]` = byte length of steps i..=i+j joined.
+    ends: Vec<Vec<usize>>,
+}
+
+impl PathSpec {
+    fn new(path: &str) -> Self {
+        let segs: Vec<&str> = path.split('.').collect();
+        let len = segs.len();
+        let mut rest = Vec::with_capacity(len);
+        let mut ends = Vec::with_capacity(len);
+        for i in 0..len {
+            rest.push(segs[i..].join("."));
+            let mut e = Vec::new();
+            let mut acc = 0;
+            for (k, s) in segs[i..].iter().enumerate() {
+                acc += s.len() + usize::from(k > 0);
+                e.push(acc);
+            }
+            ends.push(e);
+        }
+        PathSpec { len, rest, ends }
+    }
+}
+
+/// (array identity, element index) pairs on the way to a leaf.
+type Membership = Vec<(usize, usize)>;
+
+/// Objects with at most this many keys are scanned instead of probed.
+const LINEAR_SCAN_MAX: usize = 16;
+
+/// Calls `f` on every leaf under `path` (from step `step`); stops when `f`
+/// returns true. Returns whether it stopped.
+fn visit<'e, F>(
+    v: &'e Value,
+    path: &PathSpec,
+    step: usize,
+    arrays: &mut Membership,
+    f: &mut F,
+) -> bool
+where
+    F: FnMut(&'e Value, &[(usize, usize)]) -> bool,
+{
+    match v {
+        Value::Array(a) => {
+            let id = a.as_ptr() as usize;
+            for (i, e) in a.iter().enumerate() {
+                arrays.push((id, i));
+                let stop = visit(e, path, step, arrays, f);
+                arrays.pop();
+                if stop {
+                    return true;
+                }
+            }
+            false
+        }
+        Value::Object(m) => {
+            if step == path.len {
+                return false;
+            }
+            let rest = path.rest[step].as_bytes();
+            let ends = &path.ends[step];
+            if m.len() <= LINEAR_SCAN_MAX {
+                let first = ends[0];
+                for (k, child) in m {
+                    let kb = k.as_bytes();
+                    let n = kb.len();
+                    if n < first || n > rest.len() || &rest[..n] != kb {
+                        continue;
+                    }
+                    if n < rest.len() && rest[n] != b'.' {
+                        continue;
+                    }
+                    let j = match ends.iter().position(|&e| e == n) {
+                        Some(j) => j,
+                        None => continue,
+                    };
+                    if visit(child, path, step + j + 1, arrays, f) {
+                        return true;
+                    }
+                }
+            } else {
+                for (j, &e) in ends.iter().enumerate() {
+                    if let Some(child) = m.get(&path.rest[step][..e])
+                        && visit(child, path, step + j + 1, arrays, f)
+                    {
+                        return true;
+                    }
+                }
+            }
+            false
+        }
+        leaf => {
+            if step == path.len {
+                f(leaf, arrays)
+            } else {
+                false
+            }
+        }
+    }
+}
+
+/// A compiled field of a rule.
+#[derive(Debug, Clone)]
+pub(crate) struct Field {
+    path: PathSpec,
+    matchers: Vec<Matcher>,
+    /// `exists: false` is among the values.
+    absent: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    /// Matched by a leaf outside any array (or by absence).
+    Free,
+    /// Matched, but only by leaves inside arrays.
+    Bound,
+    Fail,
+}
+
+impl Field {
+    pub(crate) fn new(spec: &FieldSpec) -> Self {
+        Field {
+            path: PathSpec::new(&spec.path),
+            matchers: spec.matchers.clone(),
+            absent: spec.absent,
+        }
+    }
+
+    fn depth(&self) -> usize {
+        self.path.len
+    }
+
+    #[inline]
+    fn leaf_matches(&self, v: &Value) -> bool {
+        self.matchers.iter().any(|m| m.matches(v))
+    }
+
+    /// First pass: stop at the first matching leaf.
+    fn first(&self, event: &Value) -> Outcome {
+        let mut any_leaf = false;
+        let mut out = Outcome::Fail;
+        let mut arrays = Vec::new();
+        visit(event, &self.path, 0, &mut arrays, &mut |leaf, arr| {
+            any_leaf = true;
+            if self.leaf_matches(leaf) {
+                out = if arr.is_empty() {
+                    Outcome::Free
+                } else {
+                    Outcome::Bound
+                };
+                return true;
+            }
+            // With only `exists: false`, one leaf settles it.
+            self.matchers.is_empty()
+        });
+        if out == Outcome::Fail && self.absent && !any_leaf {
+            return Outcome::Free;
+        }
+        out
+    }
+
+    /// Second pass: every matching leaf's array membership, or `None` when a
+    /// leaf outside arrays matches (no constraint).
+    fn all(&self, event: &Value) -> Option<Vec<Membership>> {
+        let mut found = Vec::new();
+        let mut free = false;
+        let mut arrays = Vec::new();
+        visit(event, &self.path, 0, &mut arrays, &mut |leaf, arr| {
+            if self.leaf_matches(leaf) {
+                if arr.is_empty() {
+                    free = true;
+                    return true;
+                }
+                found.push(arr.to_vec());
+            }
+            false
+        });
+        if free { None } else { Some(found) }
+    }
+}
+
+/// One `$or` combination: all fields must match, consistently.
+#[derive(Debug, Clone)]
+pub(crate) struct Rule {
+    fields: Vec<Field>,
+}
+
+fn consistent(a: &Membership, b: &Membership) -> bool {
+    a.iter()
+        .all(|&(id, i)| b.iter().all(|&(id2, j)| id != id2 || i == j))
+}
+
+fn choose(cands: &[Vec<Membership>], chosen: &mut Vec<usize>) -> bool {
+    let k = chosen.len();
+    if k == cands.len() {
+        return true;
+    }
+    for (ci, m) in cands[k].iter().enumerate() {
+        if chosen
+            .iter()
+            .enumerate()
+            .all(|(pk, &pi)| consistent(&cands[pk][pi], m))
+        {
+            chosen.push(ci);
+            if choose(cands, chosen) {
+                return true;
+            }
+            chosen.pop();
+        }
+    }
+    false
+}
+
+impl Rule {
+    pub(crate) fn new(specs: &[FieldSpec]) -> Self {
+        let mut fields: Vec<Field> = specs.iter().map(Field::new).collect();
+        // Shallow paths (source, detail-type, ...) are cheapest: test them first.
+        fields.sort_by_key(Field::depth);
+        Rule { fields }
+    }
+
+    pub(crate) fn matches(&self, event: &Value) -> bool {
+        let mut bound: Vec<&Field> = Vec::new();
+        for f in &self.fields {
+            match f.first(event) {
+                Outcome::Fail => return false,
+                Outcome::Free => {}
+                Outcome::Bound => bound.push(f),
+            }
+        }
+        if bound.len() <= 1 {
+            return true;
+        }
+        let mut cands = Vec::with_capacity(bound.len());
+        for f in bound {
+            if let Some(c) = f.all(event) {
+                cands.push(c);
+            }
+        }
+        choose(&cands, &mut Vec::new())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn ignore_case() {
+        assert!(eq_ic("ALICE", "alice"));
+        assert!(!eq_ic("ALICEs", "alice"));
+        assert!(eq_ic("ÉCOLE", &lower("école")));
+        assert!(starts_with_ic("EventBridge", "eventb"));
+        assert!(!starts_with_ic("Even", "eventb"));
+        assert!(ends_with_ic("photo.PNG", ".png"));
+        assert!(ends_with_ic("CAFÉ", &lower("fé")));
+        assert!(!ends_with_ic("png", ".png"));
+    }
+
+    #[test]
+    fn dotted_keys() {
+        let p = PathSpec::new("detail.state.status");
+        let ev = json!({"detail": {"state.status": "running"}});
+        let mut seen = Vec::new();
+        visit(&ev, &p, 0, &mut Vec::new(), &mut |v, _| {
+            seen.push(v.clone());
+            false
+        });
+        assert_eq!(seen, vec![json!("running")]);
+        let ev = json!({"detail.state": {"status": "x"}, "detail": {"state": {"status": "y"}}});
+        let mut seen = Vec::new();
+        visit(&ev, &p, 0, &mut Vec::new(), &mut |v, _| {
+            seen.push(v.clone());
+            false
+        });
+        seen.sort_by_key(|v| v.to_string());
+        assert_eq!(seen, vec![json!("x"), json!("y")]);
+    }
+}

@@ -1,0 +1,195 @@
+//! AWS JSON 1.1 as boto3 and the AWS CLI speak it: `POST /` with `X-Amz-Target`, the request
+//! context from the SigV4 credential scope, JSON in, and JSON or `{"__type","message"}` out.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{CONTENT_TYPE, HeaderValue};
+use hyper::{Request, Response, StatusCode};
+use serde_json::Value;
+
+use crate::app::App;
+use crate::error::{ApiError, ErrorCode};
+use crate::model::Scope;
+
+pub const CONTENT_TYPE_JSON_11: &str = "application/x-amz-json-1.1";
+const TARGET_PREFIX: &str = "AWSEvents.";
+
+/// The (account, region) of a request: the region from the credential scope, the account from
+/// a 12-digit access key id; the configured defaults otherwise.
+pub fn request_scope(
+    authorization: Option<&str>,
+    default_account: &str,
+    default_region: &str,
+) -> Scope {
+    let mut scope = Scope {
+        account: default_account.to_string(),
+        region: default_region.to_string(),
+    };
+    let Some(credential) = authorization
+        .and_then(|h| h.split_once("Credential="))
+        .map(|(_, rest)| rest.split([',', ' ']).next().unwrap_or_default())
+    else {
+        return scope;
+    };
+    let parts: Vec<&str> = credential.split('/').collect();
+    if let Some(key) = parts.first()
+        && key.len() == 12
+        && key.bytes().all(|b| b.is_ascii_digit())
+    {
+        scope.account = key.to_string();
+    }
+    // SigV4: AKID/date/region/service/aws4_request. SigV4a has no region: keep the default.
+    if parts.len() == 5 && !parts[2].is_empty() {
+        scope.region = parts[2].to_string();
+    }
+    scope
+}
+
+/// Answers one AWS API request.
+pub async fn handle(app: &Arc<App>, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    let started = Instant::now();
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let operation = req
+        .headers()
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|t| t.strip_prefix(TARGET_PREFIX))
+        .map(str::to_string);
+    let scope = request_scope(
+        req.headers()
+            .get(hyper::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok()),
+        &app.config.account_id,
+        &app.config.region,
+    );
+    let result = match operation.as_deref() {
+        None => Err(ApiError::new(
+            ErrorCode::UnknownOperation,
+            "Missing or unknown X-Amz-Target header; expected AWSEvents.<Operation>.",
+        )),
+        Some(op) => match read_json(app, op, req).await {
+            Ok(body) => crate::ops::dispatch(app, &scope, op, body).await,
+            Err(e) => Err(e),
+        },
+    };
+    let response = match result {
+        Ok(body) => json_response(StatusCode::OK, &body, &request_id, None),
+        Err(err) => error_response(&err, &request_id),
+    };
+    tracing::debug!(
+        request_id = %request_id,
+        operation = operation.as_deref().unwrap_or("-"),
+        account = %scope.account,
+        region = %scope.region,
+        status = response.status().as_u16(),
+        micros = started.elapsed().as_micros() as u64,
+        "request"
+    );
+    response
+}
+
+/// Reads the body (bounded) and parses it as a JSON object.
+async fn read_json(app: &App, operation: &str, req: Request<Incoming>) -> Result<Value, ApiError> {
+    let limit = app.config.max_body_bytes;
+    let bytes = match Limited::new(req.into_body(), limit).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(e)
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
+            return Err(if operation == "PutEvents" {
+                crate::ops::events::over_size_limit()
+            } else {
+                ApiError::validation(format!(
+                    "Request body is larger than the limit of {limit} bytes."
+                ))
+            });
+        }
+        Err(e) => {
+            return Err(ApiError::new(
+                ErrorCode::Serialization,
+                format!("Could not read the request body: {e}"),
+            ));
+        }
+    };
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        // Some clients send nothing for an operation without input.
+        return Ok(Value::Object(Default::default()));
+    }
+    match serde_json::from_slice::<Value>(&bytes) {
+        Ok(value @ Value::Object(_)) => Ok(value),
+        Ok(_) => Err(ApiError::new(
+            ErrorCode::Serialization,
+            "The request body must be a JSON object.",
+        )),
+        Err(e) => Err(ApiError::new(
+            ErrorCode::Serialization,
+            format!("The request body is not valid JSON: {e}"),
+        )),
+    }
+}
+
+pub fn json_response(
+    status: StatusCode,
+    body: &Value,
+    request_id: &str,
+    error_type: Option<&str>,
+) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE_JSON_11));
+    if let Ok(id) = HeaderValue::from_str(request_id) {
+        headers.insert("x-amzn-requestid", id);
+    }
+    if let Some(code) = error_type.and_then(|c| HeaderValue::from_str(c).ok()) {
+        headers.insert("x-amzn-errortype", code);
+    }
+    response
+}
+
+/// The one place an [`ApiError`] becomes HTTP.
+pub fn error_response(err: &ApiError, request_id: &str) -> Response<Full<Bytes>> {
+    let (code, status) = err.code.code_and_status();
+    let body = serde_json::json!({ "__type": code, "message": err.message });
+    json_response(
+        StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+        &body,
+        request_id,
+        Some(code),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scope_from_sigv4_credential() {
+        let auth = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261128/eu-west-3/events/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=05fa";
+        let scope = request_scope(Some(auth), "000000000000", "us-east-1");
+        assert_eq!(scope.region, "eu-west-3");
+        assert_eq!(scope.account, "000000000000");
+    }
+
+    #[test]
+    fn twelve_digit_access_key_is_the_account() {
+        let auth = "AWS4-HMAC-SHA256 Credential=111122223333/20261128/ap-southeast-2/events/aws4_request, SignedHeaders=host, Signature=00";
+        let scope = request_scope(Some(auth), "000000000000", "us-east-1");
+        assert_eq!(scope.account, "111122223333");
+        assert_eq!(scope.region, "ap-southeast-2");
+    }
+
+    #[test]
+    fn sigv4a_and_missing_header_use_defaults() {
+        let auth = "AWS4-ECDSA-P256-SHA256 Credential=AKID/20261128/events/aws4_request, SignedHeaders=host, Signature=30";
+        let scope = request_scope(Some(auth), "000000000000", "us-east-1");
+        assert_eq!(scope.region, "us-east-1");
+        let scope = request_scope(None, "000000000000", "eu-central-1");
+        assert_eq!(scope.region, "eu-central-1");
+    }
+}

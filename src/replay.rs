@@ -1,0 +1,190 @@
+//! Replays in the background: walk an archive's window in event-time order, one-minute slice
+//! by slice, re-inject each event with `replay-name` into the bus for the chosen rules, and
+//! advance `EventLastReplayedTime` after every slice so that a stopped replay resumes there.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use serde_json::Value;
+
+use crate::app::App;
+use crate::catalog::RuleFilter;
+use crate::error::ApiError;
+use crate::model::time::now_ms;
+use crate::model::{ReplayState, Scope, arn};
+use crate::router::{Event, ingest, with_replay_name};
+
+/// AWS replays archives in one-minute slices of event time.
+pub const SLICE_MS: i64 = 60_000;
+/// Events re-injected per routing call.
+const BATCH: usize = 256;
+
+#[derive(Default)]
+struct Control {
+    cancel: AtomicBool,
+    stop: AtomicBool,
+}
+
+/// The replays running in this process.
+#[derive(Default)]
+pub struct Replays {
+    running: Mutex<HashMap<(Scope, String), Arc<Control>>>,
+}
+
+impl Replays {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(Scope, String), Arc<Control>>> {
+        self.running.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Starts the worker of a stored replay.
+    pub fn start(&self, app: &App, scope: Scope, name: String) {
+        let Some(app) = app.self_arc() else { return };
+        let control = Arc::new(Control::default());
+        self.lock()
+            .insert((scope.clone(), name.clone()), control.clone());
+        tokio::spawn(async move {
+            if let Err(e) = run(&app, &scope, &name, &control).await {
+                tracing::error!(replay = %name, error = %e, "replay failed");
+                let _ = app.catalog.update_replay(&scope, &name, |r| {
+                    r.state = ReplayState::Failed;
+                    r.state_reason = Some(e.message.clone());
+                    r.replay_end_ms = Some(now_ms());
+                    Ok(())
+                });
+            }
+            app.replays.lock().remove(&(scope, name));
+        });
+    }
+
+    /// Asks a running replay to stop at the next event; it then becomes CANCELLED.
+    pub fn cancel(&self, scope: &Scope, name: &str) {
+        if let Some(control) = self.lock().get(&(scope.clone(), name.to_string())) {
+            control.cancel.store(true, Ordering::SeqCst);
+        }
+    }
+
+    /// Server shutdown: workers stop where they are and resume at the next start.
+    pub fn stop_all(&self) {
+        for control in self.lock().values() {
+            control.stop.store(true, Ordering::SeqCst);
+        }
+    }
+}
+
+/// Restarts the replays that were in progress when the server stopped.
+pub fn resume_all(app: &Arc<App>) {
+    for replay in app.catalog.all_replays() {
+        if replay.state.is_active() {
+            tracing::info!(replay = %replay.name, "resuming replay");
+            app.replays
+                .start(app, replay.scope.clone(), replay.name.clone());
+        }
+    }
+}
+
+async fn run(app: &Arc<App>, scope: &Scope, name: &str, control: &Control) -> Result<(), ApiError> {
+    let replay = app.catalog.update_replay(scope, name, |r| {
+        if r.state == ReplayState::Starting {
+            r.state = ReplayState::Running;
+        }
+        Ok(())
+    })?;
+    let archive_name = arn::parse_archive(&replay.event_source_arn)
+        .map(|(_, n)| n)
+        .unwrap_or_default();
+    let Some(archive) = app.catalog.archive(scope, &archive_name) else {
+        return Err(ApiError::validation(format!(
+            "Archive {archive_name} does not exist."
+        )));
+    };
+    let (bus_scope, bus) = arn::parse_event_bus(&replay.destination_arn)
+        .ok_or_else(|| ApiError::validation("Destination is not an event bus."))?;
+    let filter = replay.filter_arns.clone();
+    let end = replay.event_end_ms;
+    let mut cursor = replay
+        .event_last_replayed_ms
+        .unwrap_or(replay.event_start_ms);
+
+    while cursor < end {
+        if replay_state(app, scope, name) == Some(ReplayState::Cancelling) {
+            control.cancel.store(true, Ordering::SeqCst);
+        }
+        if control.cancel.load(Ordering::SeqCst) {
+            break;
+        }
+        if control.stop.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        // Skip empty stretches in one step: jump to the slice of the next archived event.
+        let next_event = app
+            .store
+            .scan_events(archive.archive.uid, cursor, end)
+            .next()
+            .transpose()
+            .map_err(ApiError::storage)?
+            .map(|(t, _)| t);
+        let Some(next_time) = next_event else {
+            break;
+        };
+        let slice_start = cursor + (next_time - cursor) / SLICE_MS * SLICE_MS;
+        let slice_end = (slice_start + SLICE_MS).min(end);
+        let mut batch = Vec::with_capacity(BATCH);
+        for item in app
+            .store
+            .scan_events(archive.archive.uid, slice_start, slice_end)
+        {
+            if control.cancel.load(Ordering::Relaxed) || control.stop.load(Ordering::Relaxed) {
+                break;
+            }
+            let (time_ms, body) = item.map_err(ApiError::storage)?;
+            let Ok(Value::Object(envelope)) = serde_json::from_slice::<Value>(&body) else {
+                tracing::warn!(replay = %name, "skipping an unreadable archived event");
+                continue;
+            };
+            let envelope = with_replay_name(envelope, name);
+            batch.push(Event::new(
+                bus_scope.clone(),
+                bus.clone(),
+                time_ms,
+                envelope,
+                0,
+            ));
+            if batch.len() == BATCH {
+                ingest(app, &batch, RuleFilter::Replay(filter.as_deref())).await?;
+                batch.clear();
+                // Live PutEvents traffic goes first.
+                tokio::task::yield_now().await;
+            }
+        }
+        if !batch.is_empty() {
+            ingest(app, &batch, RuleFilter::Replay(filter.as_deref())).await?;
+        }
+        if control.cancel.load(Ordering::SeqCst) || control.stop.load(Ordering::SeqCst) {
+            // The slice was not finished: EventLastReplayedTime stays at its start.
+            continue;
+        }
+        cursor = slice_end;
+        app.catalog.update_replay(scope, name, |r| {
+            r.event_last_replayed_ms = Some(cursor);
+            Ok(())
+        })?;
+    }
+    let cancelled = control.cancel.load(Ordering::SeqCst);
+    app.catalog.update_replay(scope, name, |r| {
+        r.state = if cancelled {
+            ReplayState::Cancelled
+        } else {
+            r.event_last_replayed_ms = Some(end);
+            ReplayState::Completed
+        };
+        r.replay_end_ms = Some(now_ms());
+        Ok(())
+    })?;
+    app.store.flush().await.map_err(ApiError::storage)?;
+    Ok(())
+}
+
+fn replay_state(app: &App, scope: &Scope, name: &str) -> Option<ReplayState> {
+    app.catalog.replay(scope, name).ok().map(|r| r.state)
+}

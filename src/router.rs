@@ -1,0 +1,169 @@
+//! An event in; archive writes and deliveries out.
+//!
+//! Archive writes are durable before `ingest` returns (one flush per call, not per event);
+//! deliveries are only queued.
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use crate::app::App;
+use crate::catalog::{RouteAction, RuleFilter};
+use crate::delivery::DeliveryJob;
+use crate::error::ApiError;
+use crate::model::Scope;
+use crate::model::time::envelope_time;
+use crate::store::ArchiveWrite;
+
+/// An event on its way into a bus.
+#[derive(Debug, Clone)]
+pub struct Event {
+    /// Scope and name of the bus the event is put on.
+    pub scope: Scope,
+    pub bus: String,
+    /// Event time, ms (archive order and replay windows use it).
+    pub time_ms: i64,
+    /// The envelope as targets receive it.
+    pub envelope: Value,
+    /// The envelope serialized once, shared by every archive write and delivery.
+    pub body: Arc<str>,
+    /// How many bus-to-bus hops brought it here (loops stop at a bound).
+    pub hops: u8,
+}
+
+/// The envelope AWS builds for a PutEvents entry, keys in AWS's order.
+#[allow(clippy::too_many_arguments)]
+pub fn envelope(
+    id: &str,
+    detail_type: &str,
+    source: &str,
+    account: &str,
+    time_ms: i64,
+    region: &str,
+    resources: Vec<Value>,
+    detail: Value,
+) -> Value {
+    let mut map = Map::with_capacity(9);
+    map.insert("version".into(), Value::from("0"));
+    map.insert("id".into(), Value::from(id));
+    map.insert("detail-type".into(), Value::from(detail_type));
+    map.insert("source".into(), Value::from(source));
+    map.insert("account".into(), Value::from(account));
+    map.insert("time".into(), Value::from(envelope_time(time_ms)));
+    map.insert("region".into(), Value::from(region));
+    map.insert("resources".into(), Value::Array(resources));
+    map.insert("detail".into(), detail);
+    Value::Object(map)
+}
+
+/// The envelope with `replay-name` after `region`, as AWS delivers replayed events.
+pub fn with_replay_name(envelope: Map<String, Value>, replay: &str) -> Value {
+    let mut map = Map::with_capacity(envelope.len() + 1);
+    for (key, value) in envelope {
+        let after_region = key == "region";
+        map.insert(key, value);
+        if after_region {
+            map.insert("replay-name".into(), Value::from(replay));
+        }
+    }
+    Value::Object(map)
+}
+
+impl Event {
+    pub fn new(scope: Scope, bus: String, time_ms: i64, envelope: Value, hops: u8) -> Event {
+        let body: Arc<str> = Arc::from(envelope.to_string());
+        Event {
+            scope,
+            bus,
+            time_ms,
+            envelope,
+            body,
+            hops,
+        }
+    }
+}
+
+/// Matches each event against its bus's rules, writes the archive copies durably, then
+/// queues the deliveries.
+pub async fn ingest(app: &App, events: &[Event], filter: RuleFilter<'_>) -> Result<(), ApiError> {
+    let mut writes = Vec::new();
+    let mut stats = Vec::new();
+    let mut jobs = Vec::new();
+    for event in events {
+        for action in app
+            .catalog
+            .route(&event.scope, &event.bus, &event.envelope, &filter)
+        {
+            match action {
+                RouteAction::Archive { uid, stats: s } => {
+                    writes.push(ArchiveWrite {
+                        archive_uid: uid,
+                        time_ms: event.time_ms,
+                        body: event.body.clone(),
+                    });
+                    stats.push((s, event.body.len() as u64));
+                }
+                RouteAction::Deliver { rule } => {
+                    for target in &rule.rule.targets {
+                        jobs.push(DeliveryJob::new(event, &rule, target.clone()));
+                    }
+                }
+            }
+        }
+    }
+    if !writes.is_empty() {
+        app.store
+            .append_events(&writes)
+            .map_err(ApiError::storage)?;
+        app.store.flush().await.map_err(ApiError::storage)?;
+        for (s, bytes) in stats {
+            s.add(1, bytes);
+        }
+    }
+    for job in jobs {
+        app.delivery.enqueue(job).await;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn envelope_keys_in_aws_order_and_replay_name_after_region() {
+        let env = envelope(
+            "id-1",
+            "t",
+            "s",
+            "123456789012",
+            1_704_164_645_678,
+            "eu-west-3",
+            vec![],
+            serde_json::json!({"a": 1}),
+        );
+        let keys: Vec<_> = env.as_object().unwrap().keys().cloned().collect();
+        assert_eq!(
+            keys,
+            [
+                "version",
+                "id",
+                "detail-type",
+                "source",
+                "account",
+                "time",
+                "region",
+                "resources",
+                "detail"
+            ]
+        );
+        assert_eq!(env["time"], "2024-01-02T03:04:05Z");
+        let replayed = with_replay_name(env.as_object().unwrap().clone(), "r1");
+        let keys: Vec<_> = replayed.as_object().unwrap().keys().cloned().collect();
+        assert_eq!(
+            keys[6..8],
+            ["region".to_string(), "replay-name".to_string()]
+        );
+        assert_eq!(replayed["replay-name"], "r1");
+    }
+}
