@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import math
 import os
 import queue
 import re
@@ -111,6 +112,22 @@ def free_port() -> int:
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def window_end_after(last_put: float) -> datetime:
+    """A replay window end for events put up to `last_put` (epoch seconds): the next whole second.
+
+    Clients send whole epoch seconds (boto3 1.43 and the CLI v1 drop the fraction), so `now`
+    would cut off the last second's events; the end must not be in the future either, so this
+    waits (at most ~1 s) until that second has passed."""
+    end = math.floor(last_put) + 1
+    wait_for(lambda: time.time() > end + 0.05, timeout=3, interval=0.02, message="the window end to be in the past")
+    return datetime.fromtimestamp(end, timezone.utc)
+
+
+def window_start_before(first_put: float) -> datetime:
+    """A whole second strictly before `first_put`."""
+    return datetime.fromtimestamp(math.floor(first_put) - 1, timezone.utc)
 
 
 def envelope_time(dt: datetime) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+import time
 
 from support import (
     archive_arn,
@@ -14,6 +14,8 @@ from support import (
     wait_archive_count,
     wait_for_value,
     wait_replay_state,
+    window_end_after,
+    window_start_before,
 )
 
 
@@ -30,13 +32,13 @@ def test_state_survives_sigterm_restart(start_server, lambda_mock, tmp_path):
     ev.put_targets(Rule=rule, EventBusName=bus, Targets=[{"Id": "fn", "Arn": lambda_arn(fn)}])
     ev.create_archive(ArchiveName=archive, EventSourceArn=bus_arn(bus), RetentionDays=30,
                       EventPattern=json.dumps(pattern))
-    t0 = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(seconds=1)
+    t0 = window_start_before(time.time())
     ids = []
     for i in range(5):
         resp = ev.put_events(Entries=[{"EventBusName": bus, "Source": "conformance.test", "DetailType": "t",
                                        "Detail": json.dumps({"i": i})}])
         ids.append(resp["Entries"][0]["EventId"])
-    t1 = datetime.now(timezone.utc)
+    t1 = window_end_after(time.time())
     before = wait_archive_count(ev, archive, 5)
     first_replay = uid("prep")
     ev.start_replay(ReplayName=first_replay, EventSourceArn=archive_arn(archive), EventStartTime=t0,
@@ -89,7 +91,7 @@ def test_acknowledged_events_survive_kill_9(start_server, lambda_mock, tmp_path)
     bus, archive = uid("kbus"), uid("karch")
     ev.create_event_bus(Name=bus)
     ev.create_archive(ArchiveName=archive, EventSourceArn=bus_arn(bus))
-    t0 = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(seconds=1)
+    t0 = window_start_before(time.time())
     n = 25
     ids = []
     for i in range(n):
@@ -97,8 +99,9 @@ def test_acknowledged_events_survive_kill_9(start_server, lambda_mock, tmp_path)
                                        "Detail": json.dumps({"i": i})}])
         assert resp["FailedEntryCount"] == 0
         ids.append(resp["Entries"][0]["EventId"])
+    last_put = time.time()
     srv.kill()  # SIGKILL right after the last acknowledgement
-    t1 = datetime.now(timezone.utc)
+    t1 = window_end_after(last_put)
 
     srv2 = start_server(data_dir=data)
     ev2 = srv2.client()

@@ -8,10 +8,8 @@ are exactly the team's (`my-event-bus`, ...).
 from __future__ import annotations
 
 import json
-import math
 import threading
 import time
-from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -23,6 +21,8 @@ from support import (
     lambda_arn,
     wait_for,
     wait_for_value,
+    window_end_after,
+    window_start_before,
 )
 
 BUS = "my-event-bus"
@@ -152,7 +152,7 @@ def test_replay_repairs_truncated_addresses_boto3(story):
 
     # The bug is live while the customers are created.
     fn.bug = True
-    window_start = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(seconds=1)
+    window_start = window_start_before(time.time())
     created_ids = set()
     deleted_ids = set()
     for i, c in enumerate(customers):
@@ -166,7 +166,7 @@ def test_replay_repairs_truncated_addresses_boto3(story):
                                                "Detail": json.dumps(d)}])
             assert resp["FailedEntryCount"] == 0, resp
             deleted_ids.add(resp["Entries"][0]["EventId"])
-    window_end = datetime.now(timezone.utc)  # after the last put: never in the future
+    window_end = window_end_after(time.time())  # after the last put, not in the future
     assert len(created_ids) == 20 and len(deleted_ids) == 3
 
     # The function ran for every customer; long addresses are stored truncated.
@@ -241,7 +241,7 @@ def test_replay_repairs_truncated_addresses_cli(story, tmp_path):
 
     # Bug on; put the customers (and three deletions) in batches of up to 10 entries per file.
     fn.bug = True
-    window_start = math.floor(time.time()) - 1  # the CLI sends whole epoch seconds
+    window_start = int(window_start_before(time.time()).timestamp())  # the CLI sends whole epoch seconds
     entries = []
     for i, c in enumerate(customers):
         entries.append({"EventBusName": BUS, "Source": SOURCE, "DetailType": "customerCreated",
@@ -273,8 +273,7 @@ def test_replay_repairs_truncated_addresses_cli(story, tmp_path):
         time.sleep(0.2)
 
     # The end of the window is a whole second after the last put, and not in the future.
-    window_end = math.ceil(last_put) if math.ceil(last_put) > last_put else int(last_put) + 1
-    wait_for(lambda: time.time() > window_end + 0.05, timeout=3, message="the window end to be in the past")
+    window_end = int(window_end_after(last_put).timestamp())
 
     fn.bug = False
     replay = aws("start-replay", "--replay-name", "fix-truncated-addresses",

@@ -35,6 +35,10 @@ impl App {
         });
         crate::delivery::spawn_workers(&app, queue);
         crate::replay::resume_all(&app);
+        crate::retention::spawn(
+            &app,
+            std::time::Duration::from_secs(app.config.retention_sweep_secs.max(1)),
+        );
         Ok(app)
     }
 

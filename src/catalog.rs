@@ -511,6 +511,45 @@ impl Catalog {
         self.read().archives.values().cloned().collect()
     }
 
+    /// Changes an archive's description, pattern or retention; a new pattern also becomes the
+    /// managed rule's pattern (events already archived stay).
+    pub fn update_archive(
+        &self,
+        scope: &Scope,
+        name: &str,
+        change: impl FnOnce(&mut Archive),
+    ) -> Result<ArchiveEntry, ApiError> {
+        let mut data = self.write();
+        let key = (scope.clone(), name.to_string());
+        let entry = data
+            .archives
+            .get(&key)
+            .ok_or_else(|| ApiError::not_found(format!("Archive {name} does not exist.")))?;
+        let mut archive = entry.archive.clone();
+        let stats = entry.stats.clone();
+        let old_pattern = archive.event_pattern.clone();
+        change(&mut archive);
+        if archive.event_pattern != old_pattern {
+            let rule_pattern = archive_rule_pattern(archive.event_pattern.as_deref())?;
+            let compiled = Pattern::compile(&rule_pattern)?;
+            let rule_key = data
+                .rules
+                .iter()
+                .find(|((s, _, _), r)| s == scope && r.rule.archive.as_deref() == Some(name))
+                .map(|(k, r)| (k.clone(), r.rule.clone()));
+            if let Some((_, mut rule)) = rule_key {
+                rule.event_pattern = Some(rule_pattern);
+                self.save_rule(&mut data, rule, Some(compiled))?;
+            }
+        }
+        self.store
+            .put(Collection::Archives, &store_key(scope, &[name]), &archive)
+            .map_err(storage)?;
+        let entry = ArchiveEntry { archive, stats };
+        data.archives.insert(key, entry.clone());
+        Ok(entry)
+    }
+
     /// Removes an archive and its managed rule; the caller deletes its events.
     pub fn delete_archive(&self, scope: &Scope, name: &str) -> Result<Archive, ApiError> {
         let mut data = self.write();

@@ -20,6 +20,7 @@ pub mod ops;
 pub mod pattern;
 pub mod protocol;
 pub mod replay;
+pub mod retention;
 pub mod router;
 pub mod server;
 pub mod store;

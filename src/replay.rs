@@ -102,6 +102,7 @@ async fn run(app: &Arc<App>, scope: &Scope, name: &str, control: &Control) -> Re
         .ok_or_else(|| ApiError::validation("Destination is not an event bus."))?;
     let filter = replay.filter_arns.clone();
     let end = replay.event_end_ms;
+    let mut pace = Pace::new(app.config.replay_max_events_per_second);
     let mut cursor = replay
         .event_last_replayed_ms
         .unwrap_or(replay.event_start_ms);
@@ -115,6 +116,15 @@ async fn run(app: &Arc<App>, scope: &Scope, name: &str, control: &Control) -> Re
         }
         if control.stop.load(Ordering::SeqCst) {
             return Ok(());
+        }
+        if app
+            .catalog
+            .archive(scope, &archive_name)
+            .is_none_or(|a| a.archive.uid != archive.archive.uid)
+        {
+            return Err(ApiError::validation(format!(
+                "Archive {archive_name} was deleted during the replay."
+            )));
         }
         // Skip empty stretches in one step: jump to the slice of the next archived event.
         let next_event = app
@@ -150,8 +160,9 @@ async fn run(app: &Arc<App>, scope: &Scope, name: &str, control: &Control) -> Re
                 envelope,
                 0,
             ));
-            if batch.len() == BATCH {
+            if batch.len() >= pace.batch_size() {
                 ingest(app, &batch, RuleFilter::Replay(filter.as_deref())).await?;
+                pace.done(batch.len()).await;
                 batch.clear();
                 // Live PutEvents traffic goes first.
                 tokio::task::yield_now().await;
@@ -159,6 +170,7 @@ async fn run(app: &Arc<App>, scope: &Scope, name: &str, control: &Control) -> Re
         }
         if !batch.is_empty() {
             ingest(app, &batch, RuleFilter::Replay(filter.as_deref())).await?;
+            pace.done(batch.len()).await;
         }
         if control.cancel.load(Ordering::SeqCst) || control.stop.load(Ordering::SeqCst) {
             // The slice was not finished: EventLastReplayedTime stays at its start.
@@ -183,6 +195,39 @@ async fn run(app: &Arc<App>, scope: &Scope, name: &str, control: &Control) -> Re
     })?;
     app.store.flush().await.map_err(ApiError::storage)?;
     Ok(())
+}
+
+/// Keeps a replay at or under a rate (events per second); no limit when the rate is 0.
+struct Pace {
+    rate: u64,
+    started: tokio::time::Instant,
+    sent: u64,
+}
+
+impl Pace {
+    fn new(rate: u64) -> Pace {
+        Pace {
+            rate,
+            started: tokio::time::Instant::now(),
+            sent: 0,
+        }
+    }
+
+    fn batch_size(&self) -> usize {
+        match self.rate {
+            0 => BATCH,
+            rate => (rate as usize).clamp(1, BATCH),
+        }
+    }
+
+    async fn done(&mut self, events: usize) {
+        self.sent += events as u64;
+        if self.rate == 0 {
+            return;
+        }
+        let due = self.started + std::time::Duration::from_secs_f64(self.sent as f64 / self.rate as f64);
+        tokio::time::sleep_until(due).await;
+    }
 }
 
 fn replay_state(app: &App, scope: &Scope, name: &str) -> Option<ReplayState> {

@@ -78,6 +78,33 @@ pub const ALL_OPERATIONS: [&str; 57] = [
     "UpdateEventBus",
 ];
 
+/// The operations with a handler below; every other one answers UnsupportedOperationException.
+pub const IMPLEMENTED: [&str; 23] = [
+    "CreateEventBus",
+    "DescribeEventBus",
+    "ListEventBuses",
+    "DeleteEventBus",
+    "PutRule",
+    "DescribeRule",
+    "ListRules",
+    "DeleteRule",
+    "EnableRule",
+    "DisableRule",
+    "PutTargets",
+    "RemoveTargets",
+    "ListTargetsByRule",
+    "PutEvents",
+    "CreateArchive",
+    "DescribeArchive",
+    "ListArchives",
+    "UpdateArchive",
+    "DeleteArchive",
+    "StartReplay",
+    "DescribeReplay",
+    "ListReplays",
+    "CancelReplay",
+];
+
 /// Decodes the body into the operation's typed request, deserializes, runs the handler and
 /// encodes its typed response.
 macro_rules! handle {
@@ -119,6 +146,7 @@ pub async fn dispatch(
         "DescribeArchive" => handle!(archives::describe_archive, app, scope, body),
         "ListArchives" => handle!(archives::list_archives, app, scope, body),
         "DeleteArchive" => handle!(archives::delete_archive, app, scope, body),
+        "UpdateArchive" => handle!(archives::update_archive, app, scope, body),
         "StartReplay" => handle!(replays::start_replay, app, scope, body),
         "DescribeReplay" => handle!(replays::describe_replay, app, scope, body),
         "ListReplays" => handle!(replays::list_replays, app, scope, body),
