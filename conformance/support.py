@@ -39,14 +39,14 @@ STARTUP_TIMEOUT = 30.0
 DEFAULT_TIMEOUT = 10.0
 REPLAY_TIMEOUT = 30.0
 
-# The 22 operations of issue 2. Every other operation of the model must answer
-# UnsupportedOperationException.
+# The operations implemented so far (the 22 of issue 2, UpdateArchive and TestEventPattern).
+# Every other operation of the model must answer UnsupportedOperationException.
 SUPPORTED_OPERATIONS = frozenset(
     """CreateEventBus DescribeEventBus ListEventBuses DeleteEventBus
     PutRule DescribeRule ListRules DeleteRule EnableRule DisableRule
     PutTargets RemoveTargets ListTargetsByRule PutEvents
-    CreateArchive DescribeArchive ListArchives DeleteArchive
-    StartReplay DescribeReplay ListReplays CancelReplay""".split()
+    CreateArchive DescribeArchive ListArchives UpdateArchive DeleteArchive
+    StartReplay DescribeReplay ListReplays CancelReplay TestEventPattern""".split()
 )
 
 ENVELOPE_KEYS = ["version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail"]

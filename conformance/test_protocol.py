@@ -63,6 +63,15 @@ def test_startup_line_and_sigterm(log_dir, lambda_mock):
     assert srv.stdout_lines == [f"eventbridge-local listening on http://127.0.0.1:{srv.port}"]
 
 
+def test_sigterm_right_after_the_listening_line_is_graceful(log_dir, lambda_mock):
+    """A supervisor may stop the server as soon as it announced itself: SIGTERM must already be handled."""
+    codes = []
+    for _ in range(20):
+        srv = ServerProcess(["--in-memory"], server_env(lambda_url=lambda_mock.url), log_dir).start()
+        codes.append(srv.stop())
+    assert codes == [0] * 20, f"exit codes after SIGTERM (-15 = killed by the signal): {codes}"
+
+
 def test_account_id_flag(start_server):
     srv = start_server(args=("--account-id", "444455556666"))
     # A non-12-digit access key id -> the configured default account.
@@ -251,3 +260,19 @@ def test_client_errors_are_400_not_5xx(server):
     r = raw_call(server.port, "AWSEvents.CreateEventBus", {"Name": name})
     assert_raw_error(r, "ResourceAlreadyExistsException", f"Event bus {name} already exists.")
     raw_call(server.port, "AWSEvents.DeleteEventBus", {"Name": name})
+
+
+def test_cli_error_output(aws_cli):
+    from support import CliError
+
+    name = uid("nobus")
+    with pytest.raises(CliError) as e:
+        aws_cli("describe-event-bus", "--name", name)
+    assert e.value.returncode == 255
+    assert (f"An error occurred (ResourceNotFoundException) when calling the DescribeEventBus operation: "
+            f"Event bus {name} does not exist.") in e.value.stderr
+
+
+def test_cli_list_event_buses(aws_cli):
+    buses = aws_cli("list-event-buses")["EventBuses"]
+    assert any(b["Name"] == "default" for b in buses)

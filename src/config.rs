@@ -76,12 +76,20 @@ pub struct Config {
     pub retry_base_delay_ms: u64,
 
     /// Seconds between retention sweeps of the archives.
-    #[arg(long, env = "EVENTBRIDGE_LOCAL_RETENTION_SWEEP_SECS", default_value_t = 300)]
+    #[arg(
+        long,
+        env = "EVENTBRIDGE_LOCAL_RETENTION_SWEEP_SECS",
+        default_value_t = 300
+    )]
     pub retention_sweep_secs: u64,
 
     /// Cap on events per second that one replay re-injects; 0 means as fast as delivery
     /// allows. (AWS replays at the account's PutEvents rate.)
-    #[arg(long, env = "EVENTBRIDGE_LOCAL_REPLAY_MAX_EVENTS_PER_SECOND", default_value_t = 0)]
+    #[arg(
+        long,
+        env = "EVENTBRIDGE_LOCAL_REPLAY_MAX_EVENTS_PER_SECOND",
+        default_value_t = 0
+    )]
     pub replay_max_events_per_second: u64,
 
     /// Deliveries waiting at most; PutEvents waits for room beyond that.

@@ -225,7 +225,8 @@ impl Pace {
         if self.rate == 0 {
             return;
         }
-        let due = self.started + std::time::Duration::from_secs_f64(self.sent as f64 / self.rate as f64);
+        let due =
+            self.started + std::time::Duration::from_secs_f64(self.sent as f64 / self.rate as f64);
         tokio::time::sleep_until(due).await;
     }
 }

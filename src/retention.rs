@@ -31,7 +31,9 @@ pub fn sweep(app: &App) -> u64 {
                     tracing::info!(archive = %entry.archive.name, events = count, "retention sweep removed expired events");
                 }
             }
-            Err(e) => tracing::error!(archive = %entry.archive.name, error = %e, "retention sweep failed"),
+            Err(e) => {
+                tracing::error!(archive = %entry.archive.name, error = %e, "retention sweep failed")
+            }
         }
     }
     removed_total

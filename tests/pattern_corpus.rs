@@ -16,7 +16,9 @@ use serde_json::Value;
 const MIN_CASES: usize = 300;
 
 fn corpus_dir() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("patterns")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("patterns")
 }
 
 #[test]

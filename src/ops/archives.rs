@@ -289,7 +289,13 @@ pub async fn update_archive(
 ) -> Result<UpdateArchiveResponse, ApiError> {
     let mut v = Validator::new();
     check_archive_name(&mut v, &req.archive_name);
-    v.string(req.description.as_deref(), "description", 0, 512, Some(&ANY_TEXT));
+    v.string(
+        req.description.as_deref(),
+        "description",
+        0,
+        512,
+        Some(&ANY_TEXT),
+    );
     v.integer(req.retention_days, "retentionDays", Some(0), None);
     v.string(
         req.kms_key_identifier.as_deref(),

@@ -7,6 +7,7 @@ pub mod events;
 pub mod replays;
 pub mod rules;
 pub mod targets;
+pub mod test_pattern;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -79,7 +80,7 @@ pub const ALL_OPERATIONS: [&str; 57] = [
 ];
 
 /// The operations with a handler below; every other one answers UnsupportedOperationException.
-pub const IMPLEMENTED: [&str; 23] = [
+pub const IMPLEMENTED: [&str; 24] = [
     "CreateEventBus",
     "DescribeEventBus",
     "ListEventBuses",
@@ -103,6 +104,7 @@ pub const IMPLEMENTED: [&str; 23] = [
     "DescribeReplay",
     "ListReplays",
     "CancelReplay",
+    "TestEventPattern",
 ];
 
 /// Decodes the body into the operation's typed request, deserializes, runs the handler and
@@ -151,6 +153,7 @@ pub async fn dispatch(
         "DescribeReplay" => handle!(replays::describe_replay, app, scope, body),
         "ListReplays" => handle!(replays::list_replays, app, scope, body),
         "CancelReplay" => handle!(replays::cancel_replay, app, scope, body),
+        "TestEventPattern" => handle!(test_pattern::test_event_pattern, app, scope, body),
         other => Err(ApiError::unsupported(other)),
     }
 }

@@ -189,14 +189,22 @@ pub(crate) fn cidr(s: &str) -> Result<IpRange, String> {
             if bits > 31 {
                 return Err("IPv4 mask bits must be < 32".into());
             }
-            let host: u32 = if bits == 0 { u32::MAX } else { u32::MAX >> bits };
+            let host: u32 = if bits == 0 {
+                u32::MAX
+            } else {
+                u32::MAX >> bits
+            };
             Ok(IpRange::V4(a, a | host))
         }
         Ip::V6(a) => {
             if bits > 127 {
                 return Err("IPv6 mask bits must be < 128".into());
             }
-            let host: u128 = if bits == 0 { u128::MAX } else { u128::MAX >> bits };
+            let host: u128 = if bits == 0 {
+                u128::MAX
+            } else {
+                u128::MAX >> bits
+            };
             Ok(IpRange::V6(a, a | host))
         }
     }
@@ -237,9 +245,18 @@ mod tests {
 
     #[test]
     fn errors() {
-        assert_eq!(cidr("10.0.0.0").unwrap_err(), "Malformed CIDR, one '/' required");
-        assert_eq!(cidr("10.0.0.0/").unwrap_err(), "Malformed CIDR, one '/' required");
-        assert_eq!(cidr("1/2/3").unwrap_err(), "Malformed CIDR, one '/' required");
+        assert_eq!(
+            cidr("10.0.0.0").unwrap_err(),
+            "Malformed CIDR, one '/' required"
+        );
+        assert_eq!(
+            cidr("10.0.0.0/").unwrap_err(),
+            "Malformed CIDR, one '/' required"
+        );
+        assert_eq!(
+            cidr("1/2/3").unwrap_err(),
+            "Malformed CIDR, one '/' required"
+        );
         assert_eq!(
             cidr("10.0.0.0/x").unwrap_err(),
             "Malformed CIDR, mask bits must be an integer"
@@ -248,9 +265,18 @@ mod tests {
             cidr("10.0.0.0/-1").unwrap_err(),
             "Malformed CIDR, mask bits must not be negative"
         );
-        assert_eq!(cidr("xx.11.xx/24").unwrap_err(), "Nonstandard IP address: xx.11.xx");
-        assert_eq!(cidr("10.0.0.0/32").unwrap_err(), "IPv4 mask bits must be < 32");
+        assert_eq!(
+            cidr("xx.11.xx/24").unwrap_err(),
+            "Nonstandard IP address: xx.11.xx"
+        );
+        assert_eq!(
+            cidr("10.0.0.0/32").unwrap_err(),
+            "IPv4 mask bits must be < 32"
+        );
         assert_eq!(cidr("::/128").unwrap_err(), "IPv6 mask bits must be < 128");
-        assert_eq!(cidr("10.0.0.256/24").unwrap_err(), "Invalid IP address: 10.0.0.256");
+        assert_eq!(
+            cidr("10.0.0.256/24").unwrap_err(),
+            "Invalid IP address: 10.0.0.256"
+        );
     }
 }

@@ -442,8 +442,9 @@ impl Compiler<'_> {
                     }
                 }
                 Some(_) => {
-                    return self
-                        .err_twice("Inside anything but list, start|null|boolean is not supported.");
+                    return self.err_twice(
+                        "Inside anything but list, start|null|boolean is not supported.",
+                    );
                 }
             }
         }
@@ -498,9 +499,7 @@ impl Compiler<'_> {
         Ok(match kind {
             AbKind::Prefix => Matcher::AnythingButPrefix(values),
             AbKind::Suffix => Matcher::AnythingButSuffix(values),
-            AbKind::IgnoreCase => {
-                Matcher::AnythingButIc(values.iter().map(|s| lower(s)).collect())
-            }
+            AbKind::IgnoreCase => Matcher::AnythingButIc(values.iter().map(|s| lower(s)).collect()),
             _ => {
                 let mut ws = Vec::with_capacity(values.len());
                 for v in &values {

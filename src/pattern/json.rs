@@ -117,7 +117,10 @@ impl<'a> Parser<'a> {
         } else {
             s.push_str(&String::from_utf16_lossy(&self.buf[..MAX_SNIPPET]));
             s.push('"');
-            s.push_str(&format!("[truncated {} chars]", self.buf.len() - MAX_SNIPPET));
+            s.push_str(&format!(
+                "[truncated {} chars]",
+                self.buf.len() - MAX_SNIPPET
+            ));
         }
         s.push_str(&format!("; line: {line}, column: {col}]"));
         s
@@ -476,9 +479,10 @@ impl<'a> Parser<'a> {
                 v
             }
             _ => {
-                return Err(
-                    self.error(&format!("Unrecognized character escape {}", Self::char_desc(c)))
-                );
+                return Err(self.error(&format!(
+                    "Unrecognized character escape {}",
+                    Self::char_desc(c)
+                )));
             }
         })
     }
@@ -526,8 +530,7 @@ impl<'a> Parser<'a> {
         }
         if self.ptr < self.buf.len() {
             let c = self.buf[self.ptr];
-            if c >= b'0' as u16 && c != b']' as u16 && c != b'}' as u16 && Self::is_ident_part(c)
-            {
+            if c >= b'0' as u16 && c != b']' as u16 && c != b'}' as u16 && Self::is_ident_part(c) {
                 return Err(self.invalid_token(word));
             }
         }
@@ -635,7 +638,11 @@ impl<'a> Parser<'a> {
             }
         }
         self.text = String::from_utf16_lossy(&self.buf[start..self.ptr]);
-        Ok(if float { Tok::NumberFloat } else { Tok::NumberInt })
+        Ok(if float {
+            Tok::NumberFloat
+        } else {
+            Tok::NumberInt
+        })
     }
 }
 

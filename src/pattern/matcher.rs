@@ -29,7 +29,10 @@ fn eq_ic(value: &str, lowered: &str) -> bool {
     if value.is_ascii() && lowered.is_ascii() {
         return value.eq_ignore_ascii_case(lowered);
     }
-    value.chars().flat_map(char::to_lowercase).eq(lowered.chars())
+    value
+        .chars()
+        .flat_map(char::to_lowercase)
+        .eq(lowered.chars())
 }
 
 fn starts_with_ic(value: &str, lowered: &str) -> bool {
@@ -125,7 +128,9 @@ impl Matcher {
                 Value::String(x) => !ws.iter().any(|w| w.matches(x)),
                 _ => true,
             },
-            Matcher::Numeric(r) => matches!(v, Value::Number(n) if r.contains(numeric::event_f64(n))),
+            Matcher::Numeric(r) => {
+                matches!(v, Value::Number(n) if r.contains(numeric::event_f64(n)))
+            }
             Matcher::Exists => true,
             Matcher::Cidr(r) => matches!(v, Value::String(x) if r.contains_str(x)),
             Matcher::Wildcard(w) => matches!(v, Value::String(x) if w.matches(x)),

@@ -175,8 +175,16 @@ impl Range {
 
     #[inline]
     pub(crate) fn contains(&self, v: f64) -> bool {
-        let above = if self.lo_open { v > self.lo } else { v >= self.lo };
-        let below = if self.hi_open { v < self.hi } else { v <= self.hi };
+        let above = if self.lo_open {
+            v > self.lo
+        } else {
+            v >= self.lo
+        };
+        let below = if self.hi_open {
+            v < self.hi
+        } else {
+            v <= self.hi
+        };
         above && below
     }
 }

@@ -252,15 +252,18 @@ mod tests {
         assert!(!w("a\\*b").matches("aXb"));
         assert!(w("a\\\\b").matches("a\\b"));
         assert!(w("*é*").matches("café au lait"));
-        assert!(w("arn:aws:events:us-east-1:*:event-bus/*").matches(
-            "arn:aws:events:us-east-1:123456789012:event-bus/default"
-        ));
+        assert!(
+            w("arn:aws:events:us-east-1:*:event-bus/*")
+                .matches("arn:aws:events:us-east-1:123456789012:event-bus/default")
+        );
     }
 
     #[test]
     fn complexity() {
         assert!(too_complex(&[&w("*:*:*:*:*:event-bus/*")]));
-        assert!(!too_complex(&[&w("arn:aws:events:us-east-1:*:event-bus/*")]));
+        assert!(!too_complex(&[&w(
+            "arn:aws:events:us-east-1:*:event-bus/*"
+        )]));
         assert!(!too_complex(&[&w("*/lib/*")]));
         assert!(!too_complex(&[&w("*.png")]));
         assert!(!too_complex(&[&w("*a*b*c*")]));
