@@ -4,7 +4,7 @@
 //! Handlers call these methods; each one checks existence and conflicts with AWS's errors.
 //! Locks are never held across an `.await`: callers flush the store afterwards.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -16,6 +16,7 @@ use crate::model::{
     archive_rule_name, time::now_ms,
 };
 use crate::pattern::Pattern;
+use crate::rule_index::RuleIndex;
 use crate::store::{Collection, Store, StoreError};
 
 type BusKey = (Scope, String);
@@ -67,6 +68,20 @@ struct Data {
     rules: BTreeMap<RuleKey, Arc<CompiledRule>>,
     archives: BTreeMap<NameKey, ArchiveEntry>,
     replays: BTreeMap<NameKey, Replay>,
+    /// Per bus, its rules indexed for routing; rebuilt whenever one of them changes.
+    indexes: HashMap<BusKey, Arc<RuleIndex>>,
+}
+
+impl Data {
+    fn reindex(&mut self, scope: &Scope, bus: &str) {
+        let rules: Vec<Arc<CompiledRule>> = bus_rules(self, scope, bus).cloned().collect();
+        let key = (scope.clone(), bus.to_string());
+        if rules.is_empty() {
+            self.indexes.remove(&key);
+        } else {
+            self.indexes.insert(key, Arc::new(RuleIndex::build(rules)));
+        }
+    }
 }
 
 pub struct Catalog {
@@ -136,6 +151,14 @@ impl Catalog {
             let key = (rule.scope.clone(), rule.bus_name.clone(), rule.name.clone());
             data.rules
                 .insert(key, Arc::new(CompiledRule { rule, pattern }));
+        }
+        let buses: Vec<BusKey> = data
+            .rules
+            .keys()
+            .map(|(s, b, _)| (s.clone(), b.clone()))
+            .collect();
+        for (scope, bus) in buses {
+            data.reindex(&scope, &bus);
         }
         for archive in store.load::<Archive>(Collection::Archives)? {
             let (count, bytes) = store.count_events(archive.uid)?;
@@ -258,6 +281,7 @@ impl Catalog {
                 .map_err(storage)?;
             data.rules.remove(&key);
         }
+        data.reindex(scope, name);
         Ok(())
     }
 
@@ -286,7 +310,8 @@ impl Catalog {
             .map_err(storage)?;
         let key = (rule.scope.clone(), rule.bus_name.clone(), rule.name.clone());
         data.rules
-            .insert(key, Arc::new(CompiledRule { rule, pattern }));
+            .insert(key.clone(), Arc::new(CompiledRule { rule, pattern }));
+        data.reindex(&key.0, &key.1);
         Ok(())
     }
 
@@ -363,6 +388,7 @@ impl Catalog {
             .remove(Collection::Rules, &store_key(scope, &[bus, name]))
             .map_err(storage)?;
         data.rules.remove(&key);
+        data.reindex(scope, bus);
         Ok(())
     }
 
@@ -573,6 +599,7 @@ impl Catalog {
                 .remove(Collection::Rules, &store_key(scope, &[&key.1, &key.2]))
                 .map_err(storage)?;
             data.rules.remove(&key);
+            data.reindex(scope, &key.1);
         }
         Ok(entry.archive)
     }
@@ -663,7 +690,10 @@ impl Catalog {
     ) -> Vec<RouteAction> {
         let data = self.read();
         let mut actions = Vec::new();
-        for compiled in bus_rules(&data, scope, bus) {
+        let Some(index) = data.indexes.get(&(scope.clone(), bus.to_string())) else {
+            return actions;
+        };
+        for compiled in index.candidates(event) {
             let rule = &compiled.rule;
             if !rule.state.is_enabled() {
                 continue;

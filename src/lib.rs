@@ -22,6 +22,7 @@ pub mod protocol;
 pub mod replay;
 pub mod retention;
 pub mod router;
+pub mod rule_index;
 pub mod server;
 pub mod store;
 pub mod validate;

@@ -327,6 +327,52 @@ impl Field {
     }
 }
 
+/// A string an event must hold at a path for a rule to have a chance.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum IndexKey {
+    Exact(String),
+    Prefix(String),
+}
+
+impl Field {
+    /// What this field requires when it accepts nothing but exact strings and prefixes: the
+    /// rule can only match an event with one of them at this path.
+    fn index_keys(&self) -> Option<Vec<IndexKey>> {
+        if self.absent || self.matchers.is_empty() {
+            return None;
+        }
+        self.matchers
+            .iter()
+            .map(|m| match m {
+                Matcher::Exact(s) => Some(IndexKey::Exact(s.clone())),
+                Matcher::Prefix(s) => Some(IndexKey::Prefix(s.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// A path compiled for reading an event's leaves the way patterns read them (dotted keys,
+/// transparent arrays): what a rule index looks events up by.
+#[derive(Debug, Clone)]
+pub struct EventPath(PathSpec);
+
+impl EventPath {
+    pub fn new(path: &str) -> EventPath {
+        EventPath(PathSpec::new(path))
+    }
+
+    /// Calls `f` with every string leaf at this path.
+    pub fn for_each_string(&self, event: &Value, mut f: impl FnMut(&str)) {
+        visit(event, &self.0, 0, &mut Vec::new(), &mut |leaf, _| {
+            if let Value::String(s) = leaf {
+                f(s);
+            }
+            false
+        });
+    }
+}
+
 /// One `$or` combination: all fields must match, consistently.
 #[derive(Debug, Clone)]
 pub(crate) struct Rule {
@@ -365,6 +411,19 @@ impl Rule {
         // Shallow paths (source, detail-type, ...) are cheapest: test them first.
         fields.sort_by_key(Field::depth);
         Rule { fields }
+    }
+
+    /// The most selective field that only accepts exact strings or prefixes, as (path,
+    /// keys): an index may file the rule under those keys. Exact values beat prefixes, and
+    /// longer paths are usually more selective (`detail.id` over `source`).
+    pub(crate) fn anchor(&self) -> Option<(&str, Vec<IndexKey>)> {
+        self.fields
+            .iter()
+            .filter_map(|f| f.index_keys().map(|k| (f.path.rest[0].as_str(), k)))
+            .max_by_key(|(path, keys)| {
+                let exact_only = keys.iter().all(|k| matches!(k, IndexKey::Exact(_)));
+                (exact_only, path.len(), std::cmp::Reverse(keys.len()))
+            })
     }
 
     pub(crate) fn matches(&self, event: &Value) -> bool {

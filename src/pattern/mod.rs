@@ -60,6 +60,7 @@ mod matcher;
 mod numeric;
 mod wildcard;
 
+pub use matcher::{EventPath, IndexKey};
 use serde_json::Value;
 
 /// A compiled event pattern: compile once, match many. Pure: no I/O.
@@ -106,6 +107,19 @@ impl Pattern {
         self.rules.iter().any(|r| r.matches(event))
     }
 
+    /// Where a rule index may file this pattern: `(path, key)` pairs such that the pattern
+    /// can only match an event holding, as a string at that path, one of the exact values or
+    /// a string with one of the prefixes. `None` when some `$or` combination has no such
+    /// field: then it must be tried on every event.
+    pub fn index_keys(&self) -> Option<Vec<(String, IndexKey)>> {
+        let mut keys = Vec::new();
+        for rule in &self.rules {
+            let (path, values) = rule.anchor()?;
+            keys.extend(values.into_iter().map(|v| (path.to_string(), v)));
+        }
+        Some(keys)
+    }
+
     /// How many `$or` combinations the pattern expanded into (at least 1).
     pub fn combinations(&self) -> usize {
         self.rules.len()
@@ -134,6 +148,37 @@ mod tests {
         assert_eq!(e.to_string(), e.message());
         let e = Pattern::compile(r#"{"a": [{"cidr": "1.2.3.4"}]}"#).unwrap_err();
         assert_eq!(e.reason, "Malformed CIDR, one '/' required");
+    }
+
+    #[test]
+    fn index_keys_name_the_most_specific_exact_field() {
+        let p = Pattern::compile(r#"{"source": ["a"], "detail": {"id": ["x", "y"]}}"#).unwrap();
+        let exact = |v: &str| IndexKey::Exact(v.to_string());
+        assert_eq!(
+            p.index_keys(),
+            Some(vec![
+                ("detail.id".to_string(), exact("x")),
+                ("detail.id".to_string(), exact("y"))
+            ])
+        );
+        let p = Pattern::compile(r#"{"$or": [{"a": ["1"]}, {"b": [{"suffix": "x"}]}]}"#).unwrap();
+        assert_eq!(p.index_keys(), None);
+        let p = Pattern::compile(r#"{"a": ["1", {"prefix": "x"}], "b": [1]}"#).unwrap();
+        assert_eq!(
+            p.index_keys(),
+            Some(vec![
+                ("a".to_string(), exact("1")),
+                ("a".to_string(), IndexKey::Prefix("x".into()))
+            ])
+        );
+        let p = Pattern::compile(r#"{"a": ["1", {"suffix": "x"}]}"#).unwrap();
+        assert_eq!(p.index_keys(), None);
+        let path = EventPath::new("detail.id");
+        let mut seen = Vec::new();
+        path.for_each_string(&json!({"detail": {"id": ["x", 1, "z"]}}), |s| {
+            seen.push(s.to_string())
+        });
+        assert_eq!(seen, ["x", "z"]);
     }
 
     #[test]
