@@ -18,16 +18,40 @@ use crate::model::{
 use crate::pattern::Pattern;
 use crate::rule_index::RuleIndex;
 use crate::store::{Collection, Store, StoreError};
+use crate::transform::InputSpec;
 
 type BusKey = (Scope, String);
 type RuleKey = (Scope, String, String);
 type NameKey = (Scope, String);
 
-/// A rule with its pattern compiled once.
+/// A rule with its pattern and its targets' input transformations compiled once.
 #[derive(Debug)]
 pub struct CompiledRule {
     pub rule: Rule,
     pub pattern: Option<Pattern>,
+    /// One per target, in the order of `rule.targets`.
+    pub inputs: Vec<InputSpec>,
+}
+
+impl CompiledRule {
+    pub fn new(rule: Rule, pattern: Option<Pattern>) -> CompiledRule {
+        let inputs = rule
+            .targets
+            .iter()
+            .map(|t| {
+                InputSpec::from_target(&t.0).unwrap_or_else(|reason| {
+                    // Checked at PutTargets; only a stored target from an older version gets here.
+                    tracing::warn!(rule = %rule.name, target = %t.id(), %reason, "target input no longer valid; sending the event");
+                    InputSpec::Event
+                })
+            })
+            .collect();
+        CompiledRule {
+            rule,
+            pattern,
+            inputs,
+        }
+    }
 }
 
 /// Exact counts of what an archive holds, kept up to date by every write and sweep.
@@ -150,7 +174,7 @@ impl Catalog {
             };
             let key = (rule.scope.clone(), rule.bus_name.clone(), rule.name.clone());
             data.rules
-                .insert(key, Arc::new(CompiledRule { rule, pattern }));
+                .insert(key, Arc::new(CompiledRule::new(rule, pattern)));
         }
         let buses: Vec<BusKey> = data
             .rules
@@ -310,7 +334,7 @@ impl Catalog {
             .map_err(storage)?;
         let key = (rule.scope.clone(), rule.bus_name.clone(), rule.name.clone());
         data.rules
-            .insert(key.clone(), Arc::new(CompiledRule { rule, pattern }));
+            .insert(key.clone(), Arc::new(CompiledRule::new(rule, pattern)));
         data.reindex(&key.0, &key.1);
         Ok(())
     }

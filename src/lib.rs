@@ -25,6 +25,7 @@ pub mod router;
 pub mod rule_index;
 pub mod server;
 pub mod store;
+pub mod transform;
 pub mod validate;
 
 pub use app::App;

@@ -12,8 +12,9 @@ use crate::catalog::{RouteAction, RuleFilter};
 use crate::delivery::DeliveryJob;
 use crate::error::ApiError;
 use crate::model::Scope;
-use crate::model::time::envelope_time;
+use crate::model::time::{envelope_time, now_ms};
 use crate::store::ArchiveWrite;
+use crate::transform::{InputSpec, TransformContext};
 
 /// An event on its way into a bus.
 #[derive(Debug, Clone)]
@@ -104,8 +105,21 @@ pub async fn ingest(app: &App, events: &[Event], filter: RuleFilter<'_>) -> Resu
                     stats.push((s, event.body.len() as u64));
                 }
                 RouteAction::Deliver { rule } => {
-                    for target in &rule.rule.targets {
-                        jobs.push(DeliveryJob::new(event, &rule, target.clone()));
+                    let rule_arn = rule.rule.arn();
+                    for (target, input) in rule.rule.targets.iter().zip(&rule.inputs) {
+                        let payload = match input {
+                            InputSpec::Event => event.body.clone(),
+                            other => Arc::from(other.render(
+                                &event.envelope,
+                                &event.body,
+                                &TransformContext {
+                                    rule_arn: &rule_arn,
+                                    rule_name: &rule.rule.name,
+                                    ingestion_time_ms: now_ms(),
+                                },
+                            )),
+                        };
+                        jobs.push(DeliveryJob::new(event, &rule, target.clone(), payload));
                     }
                 }
             }

@@ -113,8 +113,8 @@ mod tests {
     use serde_json::json;
 
     fn rule(name: &str, pattern: &str) -> Arc<CompiledRule> {
-        Arc::new(CompiledRule {
-            rule: Rule {
+        Arc::new(CompiledRule::new(
+            Rule {
                 scope: Scope {
                     account: "000000000000".into(),
                     region: "us-east-1".into(),
@@ -131,8 +131,8 @@ mod tests {
                 tags: Vec::new(),
                 targets: Vec::new(),
             },
-            pattern: Some(Pattern::compile(pattern).unwrap()),
-        })
+            Some(Pattern::compile(pattern).unwrap()),
+        ))
     }
 
     #[test]

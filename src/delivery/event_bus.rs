@@ -26,7 +26,10 @@ pub async fn put(app: &App, job: &DeliveryJob) -> Result<(), Failure> {
             "Event bus {bus} does not exist."
         )));
     }
-    let envelope: Value = serde_json::from_str(&job.body)
+    // An event-bus target receives the event itself: EventBridge does not apply input
+    // transformation to event-bus targets. (Not verified here; the docs list event buses
+    // among targets that get the original event.)
+    let envelope: Value = serde_json::from_str(&job.event)
         .map_err(|e| Failure::permanent(format!("unreadable event: {e}")))?;
     let event = Event::new(scope, bus, job.time_ms, envelope, job.hops + 1);
     ingest(app, &[event], RuleFilter::All)

@@ -33,7 +33,10 @@ const MAX_BACKOFF: Duration = Duration::from_secs(60);
 #[derive(Debug, Clone)]
 pub struct DeliveryJob {
     pub event_id: String,
+    /// What the target receives.
     pub body: Arc<str>,
+    /// The event itself (bus-to-bus deliveries forward it whatever the input settings).
+    pub event: Arc<str>,
     pub time_ms: i64,
     pub rule_arn: String,
     pub rule_scope: Scope,
@@ -44,7 +47,14 @@ pub struct DeliveryJob {
 }
 
 impl DeliveryJob {
-    pub fn new(event: &Event, rule: &CompiledRule, target: Target) -> DeliveryJob {
+    /// A delivery of `payload` (the event, or what the target's input transformation made
+    /// of it) to `target`.
+    pub fn new(
+        event: &Event,
+        rule: &CompiledRule,
+        target: Target,
+        payload: Arc<str>,
+    ) -> DeliveryJob {
         DeliveryJob {
             event_id: event
                 .envelope
@@ -52,7 +62,8 @@ impl DeliveryJob {
                 .and_then(|v| v.as_str())
                 .unwrap_or_default()
                 .to_string(),
-            body: event.body.clone(),
+            body: payload,
+            event: event.body.clone(),
             time_ms: event.time_ms,
             rule_arn: rule.rule.arn(),
             rule_scope: rule.rule.scope.clone(),

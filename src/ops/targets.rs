@@ -8,6 +8,7 @@ use crate::app::App;
 use crate::error::{ApiError, ErrorCode};
 use crate::model::{Scope, Target};
 use crate::ops::rules::RuleNameRequest;
+use crate::transform::InputSpec;
 use crate::validate::{RESOURCE_NAME, Validator};
 
 #[derive(Deserialize)]
@@ -126,6 +127,9 @@ pub async fn put_targets(
                 "Only one of Input, InputPath, or InputTransformer must be provided for target {id}."
             )));
         }
+    }
+    for target in &targets {
+        InputSpec::from_target(target).map_err(ApiError::validation)?;
     }
     app.catalog.put_targets(
         &bus_scope,

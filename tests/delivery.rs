@@ -1,0 +1,278 @@
+//! Delivery to targets over real HTTP: a little Lambda-Invoke receiver in the test records
+//! what arrives, can answer slowly or fail a number of times first.
+
+mod support;
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use clap::Parser;
+use eventbridge_local::Config;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use serde_json::{Value, json};
+use support::{TestServer, eventually};
+
+#[derive(Default)]
+struct Receiver {
+    /// (path, invocation type header, body)
+    calls: Mutex<Vec<(String, String, String)>>,
+    /// Answer 500 this many times first.
+    fail_first: Mutex<u32>,
+    delay: Mutex<Duration>,
+}
+
+impl Receiver {
+    fn calls(&self) -> Vec<(String, String, String)> {
+        self.calls.lock().unwrap().clone()
+    }
+}
+
+async fn start_receiver(receiver: Arc<Receiver>) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                break;
+            };
+            let receiver = receiver.clone();
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(move |req: Request<Incoming>| {
+                    let receiver = receiver.clone();
+                    async move {
+                        let path = req.uri().path().to_string();
+                        let kind = req
+                            .headers()
+                            .get("x-amz-invocation-type")
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or_default()
+                            .to_string();
+                        let body = req.into_body().collect().await.unwrap().to_bytes();
+                        let delay = *receiver.delay.lock().unwrap();
+                        tokio::time::sleep(delay).await;
+                        let fail = {
+                            let mut left = receiver.fail_first.lock().unwrap();
+                            let fail = *left > 0;
+                            *left = left.saturating_sub(1);
+                            fail
+                        };
+                        let status = if fail { 500 } else { 202 };
+                        if !fail {
+                            receiver.calls.lock().unwrap().push((
+                                path,
+                                kind,
+                                String::from_utf8_lossy(&body).into_owned(),
+                            ));
+                        }
+                        let mut response = Response::new(Full::new(Bytes::new()));
+                        *response.status_mut() = hyper::StatusCode::from_u16(status).unwrap();
+                        Ok::<_, Infallible>(response)
+                    }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
+async fn server_with_lambda(receiver: &Arc<Receiver>) -> TestServer {
+    let addr = start_receiver(receiver.clone()).await;
+    let config = Config::parse_from([
+        "eventbridge-local",
+        "--in-memory",
+        "--port",
+        "0",
+        "--retry-base-delay-ms",
+        "10",
+        "--endpoint",
+        &format!("lambda=http://{addr}"),
+    ]);
+    TestServer::start_with(config).await
+}
+
+const FUNCTION: &str = "arn:aws:lambda:us-east-1:000000000000:function:fn";
+
+async fn rule_with_target(server: &TestServer, rule: &str, target: Value) {
+    let put = server
+        .call(
+            "PutRule",
+            json!({"Name": rule, "EventPattern": "{\"source\":[\"shop\"]}"}),
+        )
+        .await;
+    assert_eq!(put.status, 200, "{:?}", put.body);
+    let reply = server
+        .call("PutTargets", json!({"Rule": rule, "Targets": [target]}))
+        .await;
+    assert_eq!(reply.status, 200, "{:?}", reply.body);
+}
+
+async fn put_event(server: &TestServer, detail: Value) -> String {
+    let reply = server
+        .call(
+            "PutEvents",
+            json!({"Entries": [{"Source": "shop", "DetailType": "order", "Detail": detail.to_string()}]}),
+        )
+        .await;
+    reply.body["Entries"][0]["EventId"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test]
+async fn lambda_targets_get_the_event_and_each_input_form() {
+    let receiver = Arc::new(Receiver::default());
+    let server = server_with_lambda(&receiver).await;
+    rule_with_target(&server, "plain", json!({"Id": "a", "Arn": FUNCTION})).await;
+    rule_with_target(
+        &server,
+        "constant",
+        json!({"Id": "b", "Arn": FUNCTION, "Input": "{\"fixed\": true}"}),
+    )
+    .await;
+    rule_with_target(
+        &server,
+        "path",
+        json!({"Id": "c", "Arn": FUNCTION, "InputPath": "$.detail.order"}),
+    )
+    .await;
+    rule_with_target(
+        &server,
+        "template",
+        json!({"Id": "d", "Arn": FUNCTION, "InputTransformer": {
+            "InputPathsMap": {"id": "$.detail.order.id", "src": "$.source"},
+            "InputTemplate": "{\"order\": <id>, \"text\": \"<src> order <id>\", \"rule\": \"<aws.events.rule-name>\"}"
+        }}),
+    )
+    .await;
+    let id = put_event(&server, json!({"order": {"id": "o-1", "total": 5}})).await;
+    let calls = eventually(5, "four invocations", || {
+        let calls = receiver.calls();
+        async move { (calls.len() == 4).then_some(calls) }
+    })
+    .await;
+    let bodies: Vec<&str> = calls.iter().map(|c| c.2.as_str()).collect();
+    for (path, kind, _) in &calls {
+        assert_eq!(path, "/2015-03-31/functions/fn/invocations");
+        assert_eq!(kind, "Event");
+    }
+    let event = bodies
+        .iter()
+        .find(|b| b.contains("\"version\""))
+        .expect("the plain event");
+    let event: Value = serde_json::from_str(event).unwrap();
+    assert_eq!(event["id"], id);
+    assert!(bodies.contains(&"{\"fixed\": true}"));
+    assert!(bodies.contains(&"{\"id\":\"o-1\",\"total\":5}"));
+    assert!(
+        bodies.contains(
+            &"{\"order\": \"o-1\", \"text\": \"shop order o-1\", \"rule\": \"template\"}"
+        ),
+        "{bodies:?}"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn put_targets_rejects_bad_input_settings() {
+    let receiver = Arc::new(Receiver::default());
+    let server = server_with_lambda(&receiver).await;
+    server
+        .call(
+            "PutRule",
+            json!({"Name": "r", "EventPattern": "{\"source\":[\"shop\"]}"}),
+        )
+        .await;
+    let both = server
+        .call(
+            "PutTargets",
+            json!({"Rule": "r", "Targets": [{"Id": "t", "Arn": FUNCTION, "Input": "{}", "InputPath": "$.detail"}]}),
+        )
+        .await;
+    assert_eq!(both.error_type(), "ValidationException");
+    assert_eq!(
+        both.message(),
+        "Only one of Input, InputPath, or InputTransformer must be provided for target t."
+    );
+    let placeholder = server
+        .call(
+            "PutTargets",
+            json!({"Rule": "r", "Targets": [{"Id": "t", "Arn": FUNCTION, "InputTransformer": {
+                "InputPathsMap": {"a": "$.detail.a"}, "InputTemplate": "\"<a> and <b>\""}}]}),
+        )
+        .await;
+    assert_eq!(
+        placeholder.message(),
+        "InputTemplate for target t contains invalid placeholder b."
+    );
+    let listed = server.call("ListTargetsByRule", json!({"Rule": "r"})).await;
+    assert_eq!(listed.body["Targets"], json!([]));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn failed_deliveries_are_retried_until_they_succeed() {
+    let receiver = Arc::new(Receiver::default());
+    *receiver.fail_first.lock().unwrap() = 3;
+    let server = server_with_lambda(&receiver).await;
+    rule_with_target(&server, "r", json!({"Id": "t", "Arn": FUNCTION})).await;
+    let id = put_event(&server, json!({"n": 1})).await;
+    eventually(10, "the delivery after three failures", || {
+        let n = receiver.calls().len();
+        async move { (n == 1).then_some(()) }
+    })
+    .await;
+    let log = server
+        .get(&format!("/_local/deliveries?eventId={id}"))
+        .await;
+    let outcomes: Vec<(u64, String)> = log.body["deliveries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["attempt"].as_u64().unwrap(),
+                d["outcome"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            (4, "succeeded".to_string()),
+            (3, "retrying".to_string()),
+            (2, "retrying".to_string()),
+            (1, "retrying".to_string())
+        ]
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_slow_target_does_not_slow_put_events() {
+    let receiver = Arc::new(Receiver::default());
+    *receiver.delay.lock().unwrap() = Duration::from_secs(5);
+    let server = server_with_lambda(&receiver).await;
+    rule_with_target(&server, "r", json!({"Id": "t", "Arn": FUNCTION})).await;
+    let started = Instant::now();
+    for n in 0..20 {
+        put_event(&server, json!({"n": n})).await;
+    }
+    let elapsed = started.elapsed();
+    // 20 deliveries of 5 s each are under way; the answers did not wait for any of them.
+    assert!(
+        elapsed < Duration::from_secs(3),
+        "PutEvents took {elapsed:?}"
+    );
+    assert!(receiver.calls().is_empty());
+    server.stop().await;
+}
