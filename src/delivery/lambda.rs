@@ -2,8 +2,8 @@
 
 use bytes::Bytes;
 
-use super::http::HttpOutcome;
-use super::{DeliveryJob, Failure};
+use super::aws_call::{ServiceCall, call};
+use super::{Delivered, DeliveryJob, Failure};
 use crate::app::App;
 use crate::model::arn::ParsedArn;
 
@@ -11,8 +11,7 @@ pub async fn invoke(
     app: &App,
     job: &DeliveryJob,
     arn: &ParsedArn<'_>,
-) -> Result<Option<u16>, Failure> {
-    let endpoint = app.delivery.endpoint("lambda")?;
+) -> Result<Delivered, Failure> {
     // `function:name` or `function:name:qualifier`.
     let mut parts = arn.resource.split(':').skip(1);
     let name = parts.next().unwrap_or_default();
@@ -20,29 +19,19 @@ pub async fn invoke(
         .next()
         .map(|q| format!("?Qualifier={q}"))
         .unwrap_or_default();
-    let url = format!("{endpoint}/2015-03-31/functions/{name}/invocations{query}");
-    let outcome = app
-        .delivery
-        .client
-        .send_signed(
-            "POST",
-            &url,
-            &[
+    call(
+        app,
+        ServiceCall {
+            endpoint: "lambda",
+            signing_name: "lambda",
+            region: arn.region,
+            path: &format!("/2015-03-31/functions/{name}/invocations{query}"),
+            headers: vec![
                 ("content-type", "application/json".to_string()),
                 ("x-amz-invocation-type", "Event".to_string()),
             ],
-            Bytes::copy_from_slice(job.body.as_bytes()),
-            "lambda",
-            arn.region,
-        )
-        .await;
-    match outcome {
-        HttpOutcome::Response { status, .. } if (200..300).contains(&status) => Ok(Some(status)),
-        HttpOutcome::Response { status, body } => Err(Failure::from_status(status, &body)),
-        HttpOutcome::Transport(reason) => Err(Failure {
-            retryable: true,
-            status: None,
-            reason,
-        }),
-    }
+            body: Bytes::copy_from_slice(job.body.as_bytes()),
+        },
+    )
+    .await
 }

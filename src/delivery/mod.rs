@@ -1,11 +1,16 @@
 //! Delivery to targets: a bounded queue, a pool of workers, retries with backoff, and a log
 //! of every attempt (served at `/_local/deliveries`). One file per kind of target.
 
+mod aws_call;
 mod event_bus;
 pub mod http;
 mod lambda;
 pub mod log;
+mod logs;
+mod sns;
 mod sqs;
+mod step_functions;
+mod streams;
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -75,6 +80,13 @@ impl DeliveryJob {
     }
 }
 
+/// What a target answered to a successful attempt.
+#[derive(Debug, Default)]
+pub struct Delivered {
+    pub status: Option<u16>,
+    pub body: bytes::Bytes,
+}
+
 /// Why one attempt failed, and whether another may succeed.
 #[derive(Debug)]
 pub struct Failure {
@@ -98,6 +110,18 @@ impl Failure {
             retryable: status == 429 || status >= 500,
             status: Some(status),
             reason: String::from_utf8_lossy(&body[..body.len().min(512)]).into_owned(),
+        }
+    }
+
+    /// The `ERROR_CODE` attribute of a dead-lettered event.
+    fn error_code(&self) -> &'static str {
+        match self.status {
+            None => "SDK_CLIENT_ERROR",
+            Some(404) => "RESOURCE_NOT_FOUND",
+            Some(401 | 403) => "NO_PERMISSIONS",
+            Some(429) => "THROTTLING",
+            Some(s) if s >= 500 => "INTERNAL_ERROR",
+            Some(_) => "CLIENT_ERROR",
         }
     }
 }
@@ -197,11 +221,12 @@ async fn attempt(app: &Arc<App>, job: DeliveryJob) {
         finished_ms: now_ms(),
     };
     match result {
-        Ok(status) => record.status = status,
+        Ok(delivered) => record.status = delivered.status,
         Err(failure) => {
             record.status = failure.status;
             record.error = Some(failure.reason.clone());
-            if failure.retryable && may_retry(&job) {
+            let exhausted = retry_exhausted(&job);
+            if failure.retryable && exhausted.is_none() {
                 record.outcome = "retrying";
                 schedule_retry(app, job, app.delivery.retry_base);
             } else {
@@ -214,10 +239,53 @@ async fn attempt(app: &Arc<App>, job: DeliveryJob) {
                     reason = %failure.reason,
                     "delivery failed"
                 );
+                if dead_letter(app, &job, &failure, exhausted).await {
+                    record.outcome = "dead-lettered";
+                }
             }
         }
     }
     app.delivery.log.push(record);
+}
+
+/// Sends a finally failed event to the target's dead-letter queue, with the message
+/// attributes AWS sets. Returns whether it went there.
+async fn dead_letter(
+    app: &App,
+    job: &DeliveryJob,
+    failure: &Failure,
+    exhausted: Option<&'static str>,
+) -> bool {
+    let Some(dlq_arn) = job
+        .target
+        .0
+        .get("DeadLetterConfig")
+        .and_then(|d| d.get("Arn"))
+        .and_then(|a| a.as_str())
+    else {
+        return false;
+    };
+    let Some(parsed) = arn::parse(dlq_arn).filter(|p| p.service == "sqs") else {
+        tracing::warn!(dlq = %dlq_arn, "dead-letter queue is not an SQS queue ARN");
+        return false;
+    };
+    let mut attributes = vec![
+        ("RULE_ARN", job.rule_arn.clone()),
+        ("TARGET_ARN", job.target.arn().to_string()),
+        ("ERROR_CODE", failure.error_code().to_string()),
+        ("ERROR_MESSAGE", failure.reason.clone()),
+        ("RETRY_ATTEMPTS", (job.attempt - 1).to_string()),
+    ];
+    if let Some(condition) = exhausted {
+        attributes.push(("EXHAUSTED_RETRY_CONDITION", condition.to_string()));
+    }
+    match sqs::send(app, &parsed, &job.event, None, &attributes).await {
+        Ok(_) => true,
+        Err(e) => {
+            tracing::warn!(dlq = %dlq_arn, reason = %e.reason, "sending to the dead-letter queue failed");
+            false
+        }
+    }
 }
 
 fn retry_policy(target: &Target) -> (u32, i64) {
@@ -229,9 +297,16 @@ fn retry_policy(target: &Target) -> (u32, i64) {
     )
 }
 
-fn may_retry(job: &DeliveryJob) -> bool {
+/// Which limit of the retry policy stops further attempts, if one does.
+fn retry_exhausted(job: &DeliveryJob) -> Option<&'static str> {
     let (max_retries, max_age_secs) = retry_policy(&job.target);
-    job.attempt <= max_retries && now_ms() - job.first_attempt_ms < max_age_secs * 1000
+    if job.attempt > max_retries {
+        Some("MaximumRetryAttempts")
+    } else if now_ms() - job.first_attempt_ms >= max_age_secs * 1000 {
+        Some("MaximumEventAgeInSeconds")
+    } else {
+        None
+    }
 }
 
 /// Exponential backoff with full jitter, in the background so workers keep going.
@@ -251,7 +326,7 @@ fn schedule_retry(app: &Arc<App>, mut job: DeliveryJob, base: Duration) {
 }
 
 /// One attempt at one target, by the kind its ARN names.
-async fn deliver(app: &App, job: &DeliveryJob) -> Result<Option<u16>, Failure> {
+async fn deliver(app: &App, job: &DeliveryJob) -> Result<Delivered, Failure> {
     let target_arn = job.target.arn();
     let Some(parsed) = arn::parse(target_arn) else {
         return Err(Failure::permanent(format!("not an ARN: {target_arn}")));
@@ -259,8 +334,13 @@ async fn deliver(app: &App, job: &DeliveryJob) -> Result<Option<u16>, Failure> {
     match parsed.service {
         "lambda" => lambda::invoke(app, job, &parsed).await,
         "sqs" => sqs::send_message(app, job, &parsed).await,
+        "sns" => sns::publish(app, job, &parsed).await,
+        "kinesis" => streams::kinesis_put_record(app, job, &parsed).await,
+        "firehose" => streams::firehose_put_record(app, job, &parsed).await,
+        "states" => step_functions::start_execution(app, job, &parsed).await,
+        "logs" => logs::put_log_event(app, job, &parsed).await,
         "events" if parsed.resource.starts_with("event-bus/") => {
-            event_bus::put(app, job).await.map(|_| None)
+            event_bus::put(app, job).await.map(|_| Delivered::default())
         }
         _ => Err(Failure::permanent(format!(
             "target type not supported by eventbridge-local: {target_arn}"

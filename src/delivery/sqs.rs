@@ -1,26 +1,64 @@
 //! SQS targets: SendMessage in the JSON protocol; FIFO queues get the message group of
-//! `SqsParameters` and the event id as deduplication id.
+//! `SqsParameters` and the event id as deduplication id. Also the dead-letter queue.
 
 use bytes::Bytes;
-use serde_json::json;
+use serde_json::{Value, json};
 
-use super::http::HttpOutcome;
-use super::{DeliveryJob, Failure};
+use super::aws_call::{ServiceCall, call, json_headers};
+use super::{Delivered, DeliveryJob, Failure};
 use crate::app::App;
 use crate::model::arn::ParsedArn;
+
+/// Sends `body` to the queue of `arn`, with message attributes (name, string value).
+pub async fn send(
+    app: &App,
+    arn: &ParsedArn<'_>,
+    body: &str,
+    group_and_dedup: Option<(&str, &str)>,
+    attributes: &[(&str, String)],
+) -> Result<Delivered, Failure> {
+    let endpoint = app.delivery.endpoint("sqs")?;
+    let queue = arn.resource;
+    let mut request = json!({
+        "QueueUrl": format!("{endpoint}/{}/{queue}", arn.account),
+        "MessageBody": body,
+    });
+    if let Some((group, dedup)) = group_and_dedup {
+        request["MessageGroupId"] = json!(group);
+        request["MessageDeduplicationId"] = json!(dedup);
+    }
+    if !attributes.is_empty() {
+        let map: serde_json::Map<String, Value> = attributes
+            .iter()
+            .map(|(name, value)| {
+                (
+                    name.to_string(),
+                    json!({"DataType": "String", "StringValue": value}),
+                )
+            })
+            .collect();
+        request["MessageAttributes"] = Value::Object(map);
+    }
+    call(
+        app,
+        ServiceCall {
+            endpoint: "sqs",
+            signing_name: "sqs",
+            region: arn.region,
+            path: "/",
+            headers: json_headers("AmazonSQS.SendMessage", "1.0"),
+            body: Bytes::from(request.to_string()),
+        },
+    )
+    .await
+}
 
 pub async fn send_message(
     app: &App,
     job: &DeliveryJob,
     arn: &ParsedArn<'_>,
-) -> Result<Option<u16>, Failure> {
-    let endpoint = app.delivery.endpoint("sqs")?;
-    let queue = arn.resource;
-    let mut request = json!({
-        "QueueUrl": format!("{endpoint}/{}/{queue}", arn.account),
-        "MessageBody": &*job.body,
-    });
-    if queue.ends_with(".fifo") {
+) -> Result<Delivered, Failure> {
+    let fifo = arn.resource.ends_with(".fifo").then(|| {
         let group = job
             .target
             .0
@@ -28,31 +66,7 @@ pub async fn send_message(
             .and_then(|p| p.get("MessageGroupId"))
             .and_then(|g| g.as_str())
             .unwrap_or_default();
-        request["MessageGroupId"] = json!(group);
-        request["MessageDeduplicationId"] = json!(job.event_id);
-    }
-    let outcome = app
-        .delivery
-        .client
-        .send_signed(
-            "POST",
-            &format!("{endpoint}/"),
-            &[
-                ("content-type", "application/x-amz-json-1.0".to_string()),
-                ("x-amz-target", "AmazonSQS.SendMessage".to_string()),
-            ],
-            Bytes::from(request.to_string()),
-            "sqs",
-            arn.region,
-        )
-        .await;
-    match outcome {
-        HttpOutcome::Response { status, .. } if (200..300).contains(&status) => Ok(Some(status)),
-        HttpOutcome::Response { status, body } => Err(Failure::from_status(status, &body)),
-        HttpOutcome::Transport(reason) => Err(Failure {
-            retryable: true,
-            status: None,
-            reason,
-        }),
-    }
+        (group, job.event_id.as_str())
+    });
+    send(app, arn, &job.body, fifo, &[]).await
 }
