@@ -40,15 +40,32 @@ pub enum Collection {
     Rules,
     Archives,
     Replays,
+    Connections,
+    ApiDestinations,
+    /// Deliveries that were pending when the server stopped.
+    PendingDeliveries,
 }
 
 impl Collection {
+    const ALL: [Collection; 7] = [
+        Collection::Buses,
+        Collection::Rules,
+        Collection::Archives,
+        Collection::Replays,
+        Collection::Connections,
+        Collection::ApiDestinations,
+        Collection::PendingDeliveries,
+    ];
+
     fn tree_name(self) -> &'static str {
         match self {
             Collection::Buses => "buses",
             Collection::Rules => "rules",
             Collection::Archives => "archives",
             Collection::Replays => "replays",
+            Collection::Connections => "connections",
+            Collection::ApiDestinations => "api-destinations",
+            Collection::PendingDeliveries => "pending-deliveries",
         }
     }
 }
@@ -63,10 +80,8 @@ pub struct ArchiveWrite {
 #[derive(Clone)]
 pub struct Store {
     db: sled::Db,
-    buses: sled::Tree,
-    rules: sled::Tree,
-    archives: sled::Tree,
-    replays: sled::Tree,
+    /// One tree per collection, in `Collection::ALL` order.
+    trees: Vec<sled::Tree>,
     events: sled::Tree,
     /// Group commit: `None` for a temporary store, which is never flushed.
     flusher: Option<std::sync::Arc<Flusher>>,
@@ -155,11 +170,12 @@ impl Store {
             )),
             None => None,
         };
+        let trees = Collection::ALL
+            .iter()
+            .map(|c| db.open_tree(c.tree_name()))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Store {
-            buses: db.open_tree(Collection::Buses.tree_name())?,
-            rules: db.open_tree(Collection::Rules.tree_name())?,
-            archives: db.open_tree(Collection::Archives.tree_name())?,
-            replays: db.open_tree(Collection::Replays.tree_name())?,
+            trees,
             events: db.open_tree("archive-events")?,
             flusher,
             db,
@@ -167,12 +183,7 @@ impl Store {
     }
 
     fn tree(&self, collection: Collection) -> &sled::Tree {
-        match collection {
-            Collection::Buses => &self.buses,
-            Collection::Rules => &self.rules,
-            Collection::Archives => &self.archives,
-            Collection::Replays => &self.replays,
-        }
+        &self.trees[collection as usize]
     }
 
     pub fn put<T: Serialize>(
