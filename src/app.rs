@@ -34,6 +34,7 @@ impl App {
             config,
         });
         crate::delivery::spawn_workers(&app, queue);
+        crate::delivery::resume_pending(&app);
         crate::replay::resume_all(&app);
         crate::retention::spawn(
             &app,

@@ -31,6 +31,8 @@ pub struct CompiledRule {
     pub pattern: Option<Pattern>,
     /// One per target, in the order of `rule.targets`.
     pub inputs: Vec<InputSpec>,
+    /// The targets, shared with the deliveries made to them.
+    pub targets: Vec<Arc<Target>>,
 }
 
 impl CompiledRule {
@@ -47,6 +49,7 @@ impl CompiledRule {
             })
             .collect();
         CompiledRule {
+            targets: rule.targets.iter().cloned().map(Arc::new).collect(),
             rule,
             pattern,
             inputs,

@@ -106,7 +106,7 @@ pub async fn ingest(app: &App, events: &[Event], filter: RuleFilter<'_>) -> Resu
                 }
                 RouteAction::Deliver { rule } => {
                     let rule_arn = rule.rule.arn();
-                    for (target, input) in rule.rule.targets.iter().zip(&rule.inputs) {
+                    for (target, input) in rule.targets.iter().zip(&rule.inputs) {
                         let payload = match input {
                             InputSpec::Event => event.body.clone(),
                             other => Arc::from(other.render(

@@ -202,6 +202,12 @@ impl Store {
         Ok(())
     }
 
+    /// Removes every record of a collection.
+    pub fn clear(&self, collection: Collection) -> StoreResult<()> {
+        self.tree(collection).clear()?;
+        Ok(())
+    }
+
     pub fn load<T: DeserializeOwned>(&self, collection: Collection) -> StoreResult<Vec<T>> {
         self.tree(collection)
             .iter()

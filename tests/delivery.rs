@@ -276,3 +276,47 @@ async fn a_slow_target_does_not_slow_put_events() {
     assert!(receiver.calls().is_empty());
     server.stop().await;
 }
+
+#[tokio::test]
+async fn deliveries_pending_at_shutdown_resume_after_a_restart() {
+    let receiver = Arc::new(Receiver::default());
+    *receiver.fail_first.lock().unwrap() = u32::MAX;
+    let addr = start_receiver(receiver.clone()).await;
+    let dir = support::temp_dir("pending");
+    let start = |retry_ms: &str| {
+        Config::parse_from([
+            "eventbridge-local",
+            "--port",
+            "0",
+            "--data-dir",
+            dir.to_str().unwrap(),
+            "--retry-base-delay-ms",
+            retry_ms,
+            "--endpoint",
+            &format!("lambda=http://{addr}"),
+        ])
+    };
+    let server = TestServer::start_with(start("60000")).await;
+    rule_with_target(&server, "r", json!({"Id": "t", "Arn": FUNCTION})).await;
+    let id = put_event(&server, json!({"n": 1})).await;
+    // The first attempt failed; the next one waits a minute.
+    let path = format!("/_local/deliveries?eventId={id}");
+    eventually(5, "a failed first attempt", || async {
+        let log = server.get(&path).await;
+        (log.body["deliveries"][0]["outcome"] == "retrying").then_some(())
+    })
+    .await;
+    server.stop().await;
+
+    *receiver.fail_first.lock().unwrap() = 0;
+    let server = TestServer::start_with(start("10")).await;
+    let calls = eventually(10, "the delivery after the restart", || {
+        let calls = receiver.calls();
+        async move { (!calls.is_empty()).then_some(calls) }
+    })
+    .await;
+    let event: Value = serde_json::from_str(&calls[0].2).unwrap();
+    assert_eq!(event["id"], id);
+    server.stop().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}

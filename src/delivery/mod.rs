@@ -12,11 +12,13 @@ mod sqs;
 mod step_functions;
 mod streams;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rand::Rng;
+use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
 use crate::app::App;
@@ -25,6 +27,7 @@ use crate::config::{Config, Endpoints};
 use crate::model::time::now_ms;
 use crate::model::{Scope, Target, arn};
 use crate::router::Event;
+use crate::store::{Collection, Store};
 use http::HttpClient;
 use log::{DeliveryLog, DeliveryRecord};
 
@@ -34,9 +37,13 @@ const DEFAULT_MAX_AGE_SECS: i64 = 86_400;
 /// Backoff never waits longer than this between attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
 
-/// One event for one target.
-#[derive(Debug, Clone)]
+/// One event for one target. Serializable: the deliveries still pending at shutdown are
+/// stored and resume at the next start.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DeliveryJob {
+    /// Identifies the job while it is pending in this process.
+    #[serde(skip)]
+    pub id: u64,
     pub event_id: String,
     /// What the target receives.
     pub body: Arc<str>,
@@ -45,7 +52,7 @@ pub struct DeliveryJob {
     pub time_ms: i64,
     pub rule_arn: String,
     pub rule_scope: Scope,
-    pub target: Target,
+    pub target: Arc<Target>,
     pub hops: u8,
     pub attempt: u32,
     pub first_attempt_ms: i64,
@@ -57,10 +64,11 @@ impl DeliveryJob {
     pub fn new(
         event: &Event,
         rule: &CompiledRule,
-        target: Target,
+        target: Arc<Target>,
         payload: Arc<str>,
     ) -> DeliveryJob {
         DeliveryJob {
+            id: 0,
             event_id: event
                 .envelope
                 .get("id")
@@ -135,6 +143,10 @@ pub struct Delivery {
     retry_base: Duration,
     workers: usize,
     warned_services: Mutex<HashSet<String>>,
+    /// Every job not finished yet (queued, in flight, or waiting to be retried), so that
+    /// shutdown can store them.
+    pending: Mutex<HashMap<u64, DeliveryJob>>,
+    next_id: AtomicU64,
 }
 
 /// The receiving side, handed to the workers.
@@ -152,16 +164,42 @@ impl Delivery {
                 retry_base: Duration::from_millis(config.retry_base_delay_ms),
                 workers: config.delivery_workers.max(1),
                 warned_services: Mutex::new(HashSet::new()),
+                pending: Mutex::new(HashMap::new()),
+                next_id: AtomicU64::new(1),
             },
             Queue(rx),
         )
     }
 
     /// Queues a delivery, waiting for room when the queue is full.
-    pub async fn enqueue(&self, job: DeliveryJob) {
-        if self.tx.send(job).await.is_err() {
-            tracing::warn!("delivery queue closed; dropping a delivery");
+    pub async fn enqueue(&self, mut job: DeliveryJob) {
+        if job.id == 0 {
+            job.id = self.next_id.fetch_add(1, Ordering::Relaxed);
         }
+        self.lock_pending().insert(job.id, job.clone());
+        if self.tx.send(job).await.is_err() {
+            tracing::warn!("delivery queue closed; the delivery stays pending");
+        }
+    }
+
+    fn lock_pending(&self) -> std::sync::MutexGuard<'_, HashMap<u64, DeliveryJob>> {
+        self.pending.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A job reached its final outcome.
+    fn finished(&self, id: u64) {
+        self.lock_pending().remove(&id);
+    }
+
+    /// Stores every unfinished delivery (at shutdown); returns how many.
+    pub fn persist_pending(&self, store: &Store) -> usize {
+        let pending = self.lock_pending();
+        for (id, job) in pending.iter() {
+            if let Err(e) = store.put(Collection::PendingDeliveries, &format!("{id:016x}"), job) {
+                tracing::error!(error = %e, "storing a pending delivery failed");
+            }
+        }
+        pending.len()
     }
 
     /// The endpoint of `service`, or a failure naming the variable to set (logged once).
@@ -185,6 +223,33 @@ impl Delivery {
             }
         }
     }
+}
+
+/// Queues again the deliveries stored at the last shutdown.
+pub fn resume_pending(app: &Arc<App>) {
+    let jobs: Vec<DeliveryJob> = match app.store.load(Collection::PendingDeliveries) {
+        Ok(jobs) => jobs,
+        Err(e) => {
+            tracing::error!(error = %e, "reading pending deliveries failed");
+            return;
+        }
+    };
+    if jobs.is_empty() {
+        return;
+    }
+    if let Err(e) = app.store.clear(Collection::PendingDeliveries) {
+        tracing::error!(error = %e, "clearing pending deliveries failed");
+    }
+    tracing::info!(
+        count = jobs.len(),
+        "resuming deliveries pending at the last shutdown"
+    );
+    let app = app.clone();
+    tokio::spawn(async move {
+        for job in jobs {
+            app.delivery.enqueue(job).await;
+        }
+    });
 }
 
 /// Starts the worker pool on the queue. Workers hold the app weakly: when the app is
@@ -228,7 +293,9 @@ async fn attempt(app: &Arc<App>, job: DeliveryJob) {
             let exhausted = retry_exhausted(&job);
             if failure.retryable && exhausted.is_none() {
                 record.outcome = "retrying";
+                app.delivery.log.push(record);
                 schedule_retry(app, job, app.delivery.retry_base);
+                return;
             } else {
                 record.outcome = "failed";
                 tracing::warn!(
@@ -245,6 +312,7 @@ async fn attempt(app: &Arc<App>, job: DeliveryJob) {
             }
         }
     }
+    app.delivery.finished(job.id);
     app.delivery.log.push(record);
 }
 
