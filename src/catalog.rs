@@ -283,7 +283,9 @@ impl Catalog {
     }
 
     /// Deletes a bus with its rules (and their targets). A missing bus is not an error, as in
-    /// AWS. Archives of the bus stay (they keep their events and can still be described).
+    /// AWS. Archives of the bus stay with their events but become DISABLED with a reason:
+    /// nothing feeds them any more. (What AWS does here is not recorded; keeping the events
+    /// loses nothing, and the state says why no new ones arrive.)
     pub fn delete_bus(&self, scope: &Scope, name: &str) -> Result<(), ApiError> {
         if name == "default" {
             return Err(ApiError::validation("Cannot delete event bus default."));
@@ -309,6 +311,20 @@ impl Catalog {
             data.rules.remove(&key);
         }
         data.reindex(scope, name);
+        let bus_arn = crate::model::arn::event_bus(scope, name);
+        for entry in data.archives.values_mut() {
+            if entry.archive.scope == *scope && entry.archive.event_source_arn == bus_arn {
+                entry.archive.state = crate::model::ArchiveState::Disabled;
+                entry.archive.state_reason = Some(format!("Event bus {name} was deleted."));
+                self.store
+                    .put(
+                        Collection::Archives,
+                        &store_key(scope, &[&entry.archive.name]),
+                        &entry.archive,
+                    )
+                    .map_err(storage)?;
+            }
+        }
         Ok(())
     }
 

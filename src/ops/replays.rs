@@ -127,6 +127,7 @@ pub async fn start_replay(
             "Parameter Destination.Arn is not valid. Reason: Cross event bus replay is not permitted.",
         )
     })?;
+    app.catalog.bus(&bus_scope, &bus_name)?;
     let filter_arns = destination.filter_arns.filter(|f| !f.is_empty());
     if let Some(filters) = &filter_arns {
         let rules = app.catalog.rules(&bus_scope, &bus_name, None)?;
