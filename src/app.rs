@@ -36,6 +36,7 @@ impl App {
         crate::delivery::spawn_workers(&app, queue);
         crate::delivery::resume_pending(&app);
         crate::replay::resume_all(&app);
+        crate::schedule::spawn(&app);
         crate::retention::spawn(
             &app,
             std::time::Duration::from_secs(app.config.retention_sweep_secs.max(1)),

@@ -511,6 +511,16 @@ impl Catalog {
         .map(|_| ())
     }
 
+    /// Enabled rules with a ScheduleExpression, in every account and region.
+    pub fn scheduled_rules(&self) -> Vec<Arc<CompiledRule>> {
+        self.read()
+            .rules
+            .values()
+            .filter(|r| r.rule.schedule_expression.is_some() && r.rule.state.is_enabled())
+            .cloned()
+            .collect()
+    }
+
     // ---- archives ----
 
     /// Creates an archive and the managed rule that feeds it.

@@ -23,6 +23,7 @@ pub mod replay;
 pub mod retention;
 pub mod router;
 pub mod rule_index;
+pub mod schedule;
 pub mod server;
 pub mod store;
 pub mod transform;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use crate::app::App;
-use crate::catalog::{RouteAction, RuleFilter};
+use crate::catalog::{CompiledRule, RouteAction, RuleFilter};
 use crate::delivery::DeliveryJob;
 use crate::error::ApiError;
 use crate::model::Scope;
@@ -84,6 +84,37 @@ impl Event {
     }
 }
 
+/// One delivery per target of `rule`, each with the payload its input settings make.
+fn jobs_for_rule(event: &Event, rule: &CompiledRule) -> Vec<DeliveryJob> {
+    let rule_arn = rule.rule.arn();
+    rule.targets
+        .iter()
+        .zip(&rule.inputs)
+        .map(|(target, input)| {
+            let payload = match input {
+                InputSpec::Event => event.body.clone(),
+                other => Arc::from(other.render(
+                    &event.envelope,
+                    &event.body,
+                    &TransformContext {
+                        rule_arn: &rule_arn,
+                        rule_name: &rule.rule.name,
+                        ingestion_time_ms: now_ms(),
+                    },
+                )),
+            };
+            DeliveryJob::new(event, rule, target.clone(), payload)
+        })
+        .collect()
+}
+
+/// Queues `event` for the targets of one rule, matched or not (scheduled rules).
+pub async fn deliver_to_rule(app: &App, event: &Event, rule: &CompiledRule) {
+    for job in jobs_for_rule(event, rule) {
+        app.delivery.enqueue(job).await;
+    }
+}
+
 /// Matches each event against its bus's rules, writes the archive copies durably, then
 /// queues the deliveries.
 pub async fn ingest(app: &App, events: &[Event], filter: RuleFilter<'_>) -> Result<(), ApiError> {
@@ -104,24 +135,7 @@ pub async fn ingest(app: &App, events: &[Event], filter: RuleFilter<'_>) -> Resu
                     });
                     stats.push((s, event.body.len() as u64));
                 }
-                RouteAction::Deliver { rule } => {
-                    let rule_arn = rule.rule.arn();
-                    for (target, input) in rule.targets.iter().zip(&rule.inputs) {
-                        let payload = match input {
-                            InputSpec::Event => event.body.clone(),
-                            other => Arc::from(other.render(
-                                &event.envelope,
-                                &event.body,
-                                &TransformContext {
-                                    rule_arn: &rule_arn,
-                                    rule_name: &rule.rule.name,
-                                    ingestion_time_ms: now_ms(),
-                                },
-                            )),
-                        };
-                        jobs.push(DeliveryJob::new(event, &rule, target.clone(), payload));
-                    }
-                }
+                RouteAction::Deliver { rule } => jobs.extend(jobs_for_rule(event, &rule)),
             }
         }
     }

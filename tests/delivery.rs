@@ -320,3 +320,60 @@ async fn deliveries_pending_at_shutdown_resume_after_a_restart() {
     server.stop().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn scheduled_rules_send_scheduled_events_to_their_targets() {
+    let receiver = Arc::new(Receiver::default());
+    let addr = start_receiver(receiver.clone()).await;
+    let config = Config::parse_from([
+        "eventbridge-local",
+        "--in-memory",
+        "--port",
+        "0",
+        "--schedule-rate-divisor",
+        "600",
+        "--endpoint",
+        &format!("lambda=http://{addr}"),
+    ]);
+    let server = TestServer::start_with(config).await;
+    let bad = server
+        .call("PutRule", json!({"Name": "bad", "ScheduleExpression": "rate(1 minutes)"}))
+        .await;
+    assert_eq!(bad.message(), "Parameter ScheduleExpression is not valid.");
+    let custom = server.call("CreateEventBus", json!({"Name": "custom"})).await;
+    assert_eq!(custom.status, 200);
+    let on_custom = server
+        .call(
+            "PutRule",
+            json!({"Name": "c", "EventBusName": "custom", "ScheduleExpression": "rate(1 minute)"}),
+        )
+        .await;
+    assert_eq!(
+        on_custom.message(),
+        "ScheduleExpression is supported only on the default event bus."
+    );
+    let rule = server
+        .call("PutRule", json!({"Name": "tick", "ScheduleExpression": "rate(1 minute)"}))
+        .await;
+    let rule_arn = rule.body["RuleArn"].as_str().unwrap().to_string();
+    server
+        .call("PutTargets", json!({"Rule": "tick", "Targets": [{"Id": "t", "Arn": FUNCTION}]}))
+        .await;
+    let calls = eventually(10, "two scheduled events", || {
+        let calls = receiver.calls();
+        async move { (calls.len() >= 2).then_some(calls) }
+    })
+    .await;
+    let event: Value = serde_json::from_str(&calls[0].2).unwrap();
+    assert_eq!(event["source"], "aws.events");
+    assert_eq!(event["detail-type"], "Scheduled Event");
+    assert_eq!(event["resources"], json!([rule_arn]));
+    assert_eq!(event["detail"], json!({}));
+    // Disabled: once what was under way has arrived, no more events.
+    server.call("DisableRule", json!({"Name": "tick"})).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let after_disable = receiver.calls().len();
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert_eq!(receiver.calls().len(), after_disable);
+    server.stop().await;
+}

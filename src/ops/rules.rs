@@ -5,9 +5,10 @@ use serde_json::Value;
 
 use super::{Empty, check_bus_name_or_arn, paginate, resolve_bus};
 use crate::app::App;
-use crate::error::{ApiError, ErrorCode};
+use crate::error::ApiError;
 use crate::model::{Rule, RuleState, Scope};
 use crate::pattern::Pattern;
+use crate::schedule::Schedule;
 use crate::validate::{RESOURCE_NAME, Validator};
 
 /// The model's limit on `EventPattern`.
@@ -70,17 +71,15 @@ pub async fn put_rule(
         ));
     }
     let (bus_scope, bus_name) = resolve_bus(scope, req.event_bus_name.as_deref());
-    if req.schedule_expression.is_some() {
+    if let Some(expression) = &req.schedule_expression {
         if bus_name != "default" {
             return Err(ApiError::validation(
                 "ScheduleExpression is supported only on the default event bus.",
             ));
         }
-        // Scheduled rules would be accepted and then never fire: refuse them clearly instead.
-        return Err(ApiError::new(
-            ErrorCode::UnsupportedOperation,
-            "ScheduleExpression is not supported by eventbridge-local yet.",
-        ));
+        if Schedule::parse(expression).is_none() {
+            return Err(ApiError::validation("Parameter ScheduleExpression is not valid."));
+        }
     }
     let rule = app.catalog.put_rule(
         Rule {
