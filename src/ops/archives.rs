@@ -35,6 +35,30 @@ fn check_archive_name(v: &mut Validator, name: &Option<String>) {
     v.string(name.as_deref(), "archiveName", 1, 48, Some(&RESOURCE_NAME));
 }
 
+/// The members CreateArchive and UpdateArchive share; finishes the validation (constraint
+/// errors first, then the pattern's own).
+fn check_settings(
+    v: &mut Validator,
+    description: Option<&str>,
+    retention_days: Option<i64>,
+    kms_key_identifier: Option<&str>,
+    event_pattern: Option<&str>,
+) -> Result<(), ApiError> {
+    v.string(description, "description", 0, 512, Some(&ANY_TEXT));
+    v.integer(retention_days, "retentionDays", Some(0), None);
+    v.string(
+        kms_key_identifier,
+        "kmsKeyIdentifier",
+        0,
+        2048,
+        Some(&KMS_KEY_IDENTIFIER),
+    );
+    let compiled = compile_pattern(v, event_pattern);
+    std::mem::take(v).finish()?;
+    compiled.transpose()?;
+    Ok(())
+}
+
 pub async fn create_archive(
     app: &App,
     scope: &Scope,
@@ -50,24 +74,13 @@ pub async fn create_archive(
         1600,
         Some(&EVENT_BUS_ARN),
     );
-    v.string(
+    check_settings(
+        &mut v,
         req.description.as_deref(),
-        "description",
-        0,
-        512,
-        Some(&ANY_TEXT),
-    );
-    v.integer(req.retention_days, "retentionDays", Some(0), None);
-    v.string(
+        req.retention_days,
         req.kms_key_identifier.as_deref(),
-        "kmsKeyIdentifier",
-        0,
-        2048,
-        Some(&KMS_KEY_IDENTIFIER),
-    );
-    let compiled = compile_pattern(&mut v, req.event_pattern.as_deref());
-    v.finish()?;
-    compiled.transpose()?;
+        req.event_pattern.as_deref(),
+    )?;
     let source_arn = req.event_source_arn.unwrap_or_default();
     let (bus_scope, bus_name) = arn::parse_event_bus(&source_arn).ok_or_else(|| {
         ApiError::validation(format!(
@@ -289,24 +302,13 @@ pub async fn update_archive(
 ) -> Result<UpdateArchiveResponse, ApiError> {
     let mut v = Validator::new();
     check_archive_name(&mut v, &req.archive_name);
-    v.string(
+    check_settings(
+        &mut v,
         req.description.as_deref(),
-        "description",
-        0,
-        512,
-        Some(&ANY_TEXT),
-    );
-    v.integer(req.retention_days, "retentionDays", Some(0), None);
-    v.string(
+        req.retention_days,
         req.kms_key_identifier.as_deref(),
-        "kmsKeyIdentifier",
-        0,
-        2048,
-        Some(&KMS_KEY_IDENTIFIER),
-    );
-    let compiled = compile_pattern(&mut v, req.event_pattern.as_deref());
-    v.finish()?;
-    compiled.transpose()?;
+        req.event_pattern.as_deref(),
+    )?;
     if req.description.is_none()
         && req.event_pattern.is_none()
         && req.retention_days.is_none()
