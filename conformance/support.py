@@ -39,14 +39,18 @@ STARTUP_TIMEOUT = 30.0
 DEFAULT_TIMEOUT = 10.0
 REPLAY_TIMEOUT = 30.0
 
-# The operations implemented so far (the 22 of issue 2, UpdateArchive and TestEventPattern).
+# The operations implemented so far (the 22 of issue 2, UpdateArchive, TestEventPattern, and the
+# 11 of connections and API destinations).
 # Every other operation of the model must answer UnsupportedOperationException.
 SUPPORTED_OPERATIONS = frozenset(
     """CreateEventBus DescribeEventBus ListEventBuses DeleteEventBus
     PutRule DescribeRule ListRules DeleteRule EnableRule DisableRule
     PutTargets RemoveTargets ListTargetsByRule PutEvents
     CreateArchive DescribeArchive ListArchives UpdateArchive DeleteArchive
-    StartReplay DescribeReplay ListReplays CancelReplay TestEventPattern""".split()
+    StartReplay DescribeReplay ListReplays CancelReplay TestEventPattern
+    CreateConnection DescribeConnection ListConnections UpdateConnection DeleteConnection
+    DeauthorizeConnection CreateApiDestination DescribeApiDestination ListApiDestinations
+    UpdateApiDestination DeleteApiDestination""".split()
 )
 
 ENVELOPE_KEYS = ["version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail"]

@@ -30,26 +30,13 @@ def test_tag_resource(events):
     assert_error(e, "UnsupportedOperationException", message("TagResource"))
 
 
-def test_create_connection(events):
-    with pytest.raises(ClientError) as e:
-        events.create_connection(Name="c", AuthorizationType="API_KEY", AuthParameters={
-            "ApiKeyAuthParameters": {"ApiKeyName": "x-api-key", "ApiKeyValue": "secret"}})
-    assert_error(e, "UnsupportedOperationException", message("CreateConnection"))
-
-
-def test_describe_connection(events):
-    with pytest.raises(ClientError) as e:
-        events.describe_connection(Name="c")
-    assert_error(e, "UnsupportedOperationException", message("DescribeConnection"))
-
-
-def test_list_connections_and_put_permission(events):
-    with pytest.raises(ClientError) as e:
-        events.list_connections()
-    assert_error(e, "UnsupportedOperationException", message("ListConnections"))
+def test_put_permission_and_create_endpoint(events):
     with pytest.raises(ClientError) as e:
         events.put_permission(Action="events:PutEvents", Principal="111122223333", StatementId="s1")
     assert_error(e, "UnsupportedOperationException", message("PutPermission"))
+    with pytest.raises(ClientError) as e:
+        events.list_endpoints()
+    assert_error(e, "UnsupportedOperationException", message("ListEndpoints"))
 
 
 @pytest.mark.parametrize("op", UNSUPPORTED)

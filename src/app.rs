@@ -5,6 +5,7 @@ use std::sync::{Arc, Weak};
 use crate::catalog::Catalog;
 use crate::config::Config;
 use crate::delivery::Delivery;
+use crate::destinations::Destinations;
 use crate::replay::Replays;
 use crate::store::{Store, StoreError};
 
@@ -13,6 +14,7 @@ pub struct App {
     pub config: Config,
     pub store: Store,
     pub catalog: Catalog,
+    pub destinations: Destinations,
     pub delivery: Delivery,
     pub replays: Replays,
 }
@@ -24,11 +26,13 @@ impl App {
         let dir = (!config.in_memory).then_some(config.data_dir.as_path());
         let store = Store::open(dir, config.cache_mb * 1024 * 1024)?;
         let catalog = Catalog::load(store.clone())?;
+        let destinations = Destinations::load(store.clone())?;
         let (delivery, queue) = Delivery::new(&config);
         let app = Arc::new_cyclic(|me| App {
             me: me.clone(),
             store,
             catalog,
+            destinations,
             delivery,
             replays: Replays::default(),
             config,

@@ -13,6 +13,7 @@ pub mod app;
 pub mod catalog;
 pub mod config;
 pub mod delivery;
+pub mod destinations;
 pub mod error;
 pub mod local;
 pub mod model;

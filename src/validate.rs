@@ -51,6 +51,25 @@ model_pattern!(
 model_pattern!(EVENT_SOURCE_NAME, r"aws\.partner(/[\.\-_A-Za-z0-9]+){2,}");
 model_pattern!(KMS_KEY_IDENTIFIER, r"^[a-zA-Z0-9_\-/:]*$");
 model_pattern!(ANY_TEXT, r"(?s).*");
+model_pattern!(
+    AUTH_HEADER_PARAMETER,
+    r"^[ \t]*[^\x00-\x1F:\x7F]+([ \t]+[^\x00-\x1F:\x7F]+)*[ \t]*$"
+);
+model_pattern!(
+    HTTPS_ENDPOINT,
+    r"^((%[0-9A-Fa-f]{2}|[-()_.!~*';/?:@\x26=+$,A-Za-z0-9])+)([).!';/?:,])?$"
+);
+model_pattern!(HEADER_KEY, r"^[!#$%&'*+-.^_`|~0-9a-zA-Z]+$");
+model_pattern!(
+    HEADER_VALUE,
+    r"^[ \t]*[\x20-\x7E]+([ \t]+[\x20-\x7E]+)*[ \t]*$"
+);
+model_pattern!(QUERY_STRING_KEY, r"[^\x00-\x1F\x7F]+");
+model_pattern!(QUERY_STRING_VALUE, r"[^\x00-\x09\x0B\x0C\x0E-\x1F\x7F]+");
+model_pattern!(
+    CONNECTION_ARN,
+    r"^arn:aws([a-z]|\-)*:events:([a-z]|\d|\-)*:([0-9]{12})?:connection\/[\.\-_A-Za-z0-9]+\/[\-A-Za-z0-9]+$"
+);
 
 /// Collects constraint violations in the order AWS reports them.
 #[derive(Default)]
@@ -88,8 +107,25 @@ impl Validator {
         max: usize,
         pattern: Option<&NamePattern>,
     ) {
+        self.string_with(value, path, min, max, pattern, false);
+    }
+
+    /// A string member that may be sensitive: AWS does not echo secrets in its messages.
+    pub fn string_with(
+        &mut self,
+        value: Option<&str>,
+        path: &str,
+        min: usize,
+        max: usize,
+        pattern: Option<&NamePattern>,
+        sensitive: bool,
+    ) {
         let Some(value) = value else { return };
-        let quoted = format!("'{value}'");
+        let quoted = if sensitive {
+            "'*** Sensitive Data Redacted ***'".to_string()
+        } else {
+            format!("'{value}'")
+        };
         if let Some(pattern) = pattern
             && !pattern.is_match(value)
         {
@@ -174,6 +210,11 @@ impl Validator {
                 &format!("Member must have length less than or equal to {max}"),
             );
         }
+    }
+
+    /// A list member's maximum length, without rendering the list.
+    pub fn list_max(&mut self, len: usize, path: &str, max: usize) {
+        self.list_len("[...]", len, path, 0, max);
     }
 
     pub fn finish(self) -> Result<(), ApiError> {

@@ -1,6 +1,7 @@
 //! Delivery to targets: a bounded queue, a pool of workers, retries with backoff, and a log
 //! of every attempt (served at `/_local/deliveries`). One file per kind of target.
 
+mod api_destination;
 mod aws_call;
 mod event_bus;
 pub mod http;
@@ -407,6 +408,9 @@ async fn deliver(app: &App, job: &DeliveryJob) -> Result<Delivered, Failure> {
         "firehose" => streams::firehose_put_record(app, job, &parsed).await,
         "states" => step_functions::start_execution(app, job, &parsed).await,
         "logs" => logs::put_log_event(app, job, &parsed).await,
+        "events" if parsed.resource.starts_with("api-destination/") => {
+            api_destination::invoke(app, job, &parsed).await
+        }
         "events" if parsed.resource.starts_with("event-bus/") => {
             event_bus::put(app, job).await.map(|_| Delivered::default())
         }

@@ -1,8 +1,10 @@
 //! One `match` from operation name to handler. Handlers take a typed request and return a
 //! typed response; they never see HTTP or storage types.
 
+pub mod api_destinations;
 pub mod archives;
 pub mod buses;
+pub mod connections;
 pub mod events;
 pub mod replays;
 pub mod rules;
@@ -80,7 +82,7 @@ pub const ALL_OPERATIONS: [&str; 57] = [
 ];
 
 /// The operations with a handler below; every other one answers UnsupportedOperationException.
-pub const IMPLEMENTED: [&str; 24] = [
+pub const IMPLEMENTED: [&str; 35] = [
     "CreateEventBus",
     "DescribeEventBus",
     "ListEventBuses",
@@ -105,6 +107,17 @@ pub const IMPLEMENTED: [&str; 24] = [
     "ListReplays",
     "CancelReplay",
     "TestEventPattern",
+    "CreateConnection",
+    "DescribeConnection",
+    "ListConnections",
+    "UpdateConnection",
+    "DeleteConnection",
+    "DeauthorizeConnection",
+    "CreateApiDestination",
+    "DescribeApiDestination",
+    "ListApiDestinations",
+    "UpdateApiDestination",
+    "DeleteApiDestination",
 ];
 
 /// Decodes the body into the operation's typed request, deserializes, runs the handler and
@@ -154,6 +167,29 @@ pub async fn dispatch(
         "ListReplays" => handle!(replays::list_replays, app, scope, body),
         "CancelReplay" => handle!(replays::cancel_replay, app, scope, body),
         "TestEventPattern" => handle!(test_pattern::test_event_pattern, app, scope, body),
+        "CreateConnection" => handle!(connections::create_connection, app, scope, body),
+        "DescribeConnection" => handle!(connections::describe_connection, app, scope, body),
+        "ListConnections" => handle!(connections::list_connections, app, scope, body),
+        "UpdateConnection" => handle!(connections::update_connection, app, scope, body),
+        "DeleteConnection" => handle!(connections::delete_connection, app, scope, body),
+        "DeauthorizeConnection" => {
+            handle!(connections::deauthorize_connection, app, scope, body)
+        }
+        "CreateApiDestination" => {
+            handle!(api_destinations::create_api_destination, app, scope, body)
+        }
+        "DescribeApiDestination" => {
+            handle!(api_destinations::describe_api_destination, app, scope, body)
+        }
+        "ListApiDestinations" => {
+            handle!(api_destinations::list_api_destinations, app, scope, body)
+        }
+        "UpdateApiDestination" => {
+            handle!(api_destinations::update_api_destination, app, scope, body)
+        }
+        "DeleteApiDestination" => {
+            handle!(api_destinations::delete_api_destination, app, scope, body)
+        }
         other => Err(ApiError::unsupported(other)),
     }
 }
