@@ -56,6 +56,9 @@ pub(crate) struct FieldSpec {
     pub(crate) path: String,
     pub(crate) matchers: Vec<Matcher>,
     pub(crate) absent: bool,
+    /// The field's wildcards, measured together, are too complex (checked once per field
+    /// here rather than once per `$or` combination; reported after the whole pattern is read).
+    pub(crate) too_complex: bool,
 }
 
 pub(crate) type SubRule = Vec<FieldSpec>;
@@ -76,20 +79,8 @@ pub(crate) fn compile(src: &str) -> R<Vec<SubRule>> {
     c.parse_object(false)?;
     // Trailing text after the pattern object is not read (as in AWS).
     let rules = c.rules;
-    for rule in &rules {
-        for f in rule {
-            let ws: Vec<&Wildcard> = f
-                .matchers
-                .iter()
-                .filter_map(|m| match m {
-                    Matcher::Wildcard(w) => Some(w),
-                    _ => None,
-                })
-                .collect();
-            if !ws.is_empty() && wildcard::too_complex(&ws) {
-                return Err(wildcard::TOO_COMPLEX.to_string());
-            }
-        }
+    if rules.iter().flatten().any(|f| f.too_complex) {
+        return Err(wildcard::TOO_COMPLEX.to_string());
     }
     Ok(rules)
 }
@@ -248,10 +239,19 @@ impl Compiler<'_> {
         if self.rules.is_empty() {
             self.rules.push(Vec::new());
         }
+        let ws: Vec<&Wildcard> = matchers
+            .iter()
+            .filter_map(|m| match m {
+                Matcher::Wildcard(w) => Some(w),
+                _ => None,
+            })
+            .collect();
+        let too_complex = !ws.is_empty() && wildcard::too_complex(&ws);
         let spec = FieldSpec {
             path: name,
             matchers,
             absent,
+            too_complex,
         };
         for rule in &mut self.rules {
             match rule.iter_mut().find(|f| f.path == spec.path) {

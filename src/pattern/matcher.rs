@@ -138,35 +138,41 @@ impl Matcher {
     }
 }
 
-/// A dotted path, with the remaining path from each step precomputed so that
-/// event keys containing dots can be recognised without allocating.
+/// A dotted path: the full text and where each step starts, so that event
+/// keys containing dots can be recognised without allocating. Linear in the
+/// path's length (a pattern path may have thousands of steps, and a pattern
+/// up to 1000 `$or` combinations each holding it).
 #[derive(Debug, Clone)]
 struct PathSpec {
     /// Number of steps.
     len: usize,
-    /// `rest[i]` = steps i.. joined with '.'.
-    rest: Vec<String>,
-    /// `ends[i][j]` = byte length of steps i..=i+j joined.
-    ends: Vec<Vec<usize>>,
+    /// The steps joined with '.'.
+    full: String,
+    /// `starts[i]` = byte offset of step i in `full`; `starts[len]` = `full.len() + 1`.
+    starts: Vec<usize>,
 }
 
 impl PathSpec {
     fn new(path: &str) -> Self {
-        let segs: Vec<&str> = path.split('.').collect();
-        let len = segs.len();
-        let mut rest = Vec::with_capacity(len);
-        let mut ends = Vec::with_capacity(len);
-        for i in 0..len {
-            rest.push(segs[i..].join("."));
-            let mut e = Vec::new();
-            let mut acc = 0;
-            for (k, s) in segs[i..].iter().enumerate() {
-                acc += s.len() + usize::from(k > 0);
-                e.push(acc);
-            }
-            ends.push(e);
+        let mut starts = vec![0];
+        starts.extend(path.match_indices('.').map(|(i, _)| i + 1));
+        let len = starts.len();
+        starts.push(path.len() + 1);
+        PathSpec {
+            len,
+            full: path.to_string(),
+            starts,
         }
-        PathSpec { len, rest, ends }
+    }
+
+    /// Steps `i..` joined with '.'.
+    fn rest(&self, i: usize) -> &str {
+        &self.full[self.starts[i]..]
+    }
+
+    /// Byte length of steps `i..=i+j` joined with '.', relative to step i.
+    fn end(&self, i: usize, j: usize) -> usize {
+        self.starts[i + j + 1] - 1 - self.starts[i]
     }
 }
 
@@ -205,10 +211,9 @@ where
             if step == path.len {
                 return false;
             }
-            let rest = path.rest[step].as_bytes();
-            let ends = &path.ends[step];
+            let rest = path.rest(step).as_bytes();
             if m.len() <= LINEAR_SCAN_MAX {
-                let first = ends[0];
+                let first = path.end(step, 0);
                 for (k, child) in m {
                     let kb = k.as_bytes();
                     let n = kb.len();
@@ -218,17 +223,19 @@ where
                     if n < rest.len() && rest[n] != b'.' {
                         continue;
                     }
-                    let j = match ends.iter().position(|&e| e == n) {
-                        Some(j) => j,
-                        None => continue,
-                    };
+                    // The key ends where a step ends: find which one.
+                    let j =
+                        match path.starts[step + 1..].binary_search(&(path.starts[step] + n + 1)) {
+                            Ok(j) => j,
+                            Err(_) => continue,
+                        };
                     if visit(child, path, step + j + 1, arrays, f) {
                         return true;
                     }
                 }
             } else {
-                for (j, &e) in ends.iter().enumerate() {
-                    if let Some(child) = m.get(&path.rest[step][..e])
+                for j in 0..path.len - step {
+                    if let Some(child) = m.get(&path.rest(step)[..path.end(step, j)])
                         && visit(child, path, step + j + 1, arrays, f)
                     {
                         return true;
@@ -405,6 +412,40 @@ fn choose(cands: &[Vec<Membership>], chosen: &mut Vec<usize>) -> bool {
     false
 }
 
+/// Splits fields' candidate memberships into groups connected by shared arrays.
+fn independent_groups(cands: &[Vec<Membership>]) -> Vec<Vec<Vec<Membership>>> {
+    let n = cands.len();
+    let mut parent: Vec<usize> = (0..n).collect();
+    fn root(parent: &mut [usize], mut i: usize) -> usize {
+        while parent[i] != i {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        i
+    }
+    let mut owner: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
+    for (f, c) in cands.iter().enumerate() {
+        for &(id, _) in c.iter().flatten() {
+            let other = *owner.entry(id).or_insert(f);
+            let (a, b) = (root(&mut parent, f), root(&mut parent, other));
+            if a != b {
+                parent[a] = b;
+            }
+        }
+    }
+    let mut groups: Vec<Vec<Vec<Membership>>> = Vec::new();
+    let mut index: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
+    for (f, cand) in cands.iter().enumerate() {
+        let r = root(&mut parent, f);
+        let g = *index.entry(r).or_insert_with(|| {
+            groups.push(Vec::new());
+            groups.len() - 1
+        });
+        groups[g].push(cand.clone());
+    }
+    groups
+}
+
 impl Rule {
     pub(crate) fn new(specs: &[FieldSpec]) -> Self {
         let mut fields: Vec<Field> = specs.iter().map(Field::new).collect();
@@ -419,7 +460,7 @@ impl Rule {
     pub(crate) fn anchor(&self) -> Option<(&str, Vec<IndexKey>)> {
         self.fields
             .iter()
-            .filter_map(|f| f.index_keys().map(|k| (f.path.rest[0].as_str(), k)))
+            .filter_map(|f| f.index_keys().map(|k| (f.path.full.as_str(), k)))
             .max_by_key(|(path, keys)| {
                 let exact_only = keys.iter().all(|k| matches!(k, IndexKey::Exact(_)));
                 (exact_only, path.len(), std::cmp::Reverse(keys.len()))
@@ -444,7 +485,12 @@ impl Rule {
                 cands.push(c);
             }
         }
-        choose(&cands, &mut Vec::new())
+        // Fields whose candidates share no array cannot constrain each other: solve each
+        // group on its own (backtracking over all fields at once is exponential in the
+        // number of independent arrays).
+        independent_groups(&cands)
+            .iter()
+            .all(|group| choose(group, &mut Vec::new()))
     }
 }
 
