@@ -94,7 +94,11 @@ pub struct Config {
 
     /// Divides the period of `rate(...)` schedules (tests use it to see scheduled rules fire
     /// quickly); 1 keeps real time.
-    #[arg(long, env = "EVENTBRIDGE_LOCAL_SCHEDULE_RATE_DIVISOR", default_value_t = 1)]
+    #[arg(
+        long,
+        env = "EVENTBRIDGE_LOCAL_SCHEDULE_RATE_DIVISOR",
+        default_value_t = 1
+    )]
     pub schedule_rate_divisor: u32,
 
     /// Deliveries waiting at most; PutEvents waits for room beyond that.

@@ -101,7 +101,10 @@ const DAYS: [&str; 7] = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
 impl Schedule {
     /// Reads a ScheduleExpression; `None` when AWS would refuse it.
     pub fn parse(expression: &str) -> Option<Schedule> {
-        if let Some(inner) = expression.strip_prefix("rate(").and_then(|s| s.strip_suffix(')')) {
+        if let Some(inner) = expression
+            .strip_prefix("rate(")
+            .and_then(|s| s.strip_suffix(')'))
+        {
             let (n, unit) = inner.trim().split_once(' ')?;
             let n: i64 = n.parse().ok().filter(|n| *n > 0)?;
             let unit_ms = match (unit.trim(), n == 1) {
@@ -123,7 +126,9 @@ impl Schedule {
             "LW" => DayOfMonth::LastWeekday,
             d if d.ends_with('W') => {
                 let day: u8 = d.trim_end_matches('W').parse().ok()?;
-                (1..=31).contains(&day).then_some(DayOfMonth::NearestWeekday(day))?
+                (1..=31)
+                    .contains(&day)
+                    .then_some(DayOfMonth::NearestWeekday(day))?
             }
             d => DayOfMonth::Days(bits(&parse_list(d, 1, 31, &[])?) as u32),
         };
@@ -232,8 +237,8 @@ impl Cron {
         let mut date = start.date();
         let mut from_minute = u32::from(start.hour()) * 60 + u32::from(start.minute());
         for _ in 0..SEARCH_DAYS {
-            let year_ok = (1970..=2199).contains(&date.year())
-                && self.years[(date.year() - 1970) as usize];
+            let year_ok =
+                (1970..=2199).contains(&date.year()) && self.years[(date.year() - 1970) as usize];
             if year_ok && self.months & (1 << date.month() as u8) != 0 && self.day_matches(date) {
                 for minute_of_day in from_minute..24 * 60 {
                     let (h, m) = (minute_of_day / 60, minute_of_day % 60);
@@ -297,7 +302,13 @@ pub fn spawn(app: &Arc<App>) {
                     vec![serde_json::Value::from(arn.clone())],
                     serde_json::json!({}),
                 );
-                let event = Event::new(rule.rule.scope.clone(), rule.rule.bus_name.clone(), due, event, 0);
+                let event = Event::new(
+                    rule.rule.scope.clone(),
+                    rule.rule.bus_name.clone(),
+                    due,
+                    event,
+                    0,
+                );
                 crate::router::deliver_to_rule(&app, &event, &rule).await;
                 match schedule.next_after(now, due) {
                     Some(at) => next.insert(arn, (expression, at)),
@@ -313,21 +324,41 @@ mod tests {
     use super::*;
 
     fn at(text: &str) -> i64 {
-        let t = OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).unwrap();
+        let t =
+            OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).unwrap();
         t.unix_timestamp() * 1000
     }
 
     fn next(expr: &str, after: &str) -> String {
-        let ms = Schedule::parse(expr).unwrap().next_after(at(after), 0).unwrap();
+        let ms = Schedule::parse(expr)
+            .unwrap()
+            .next_after(at(after), 0)
+            .unwrap();
         crate::model::time::envelope_time(ms)
     }
 
     #[test]
     fn rates() {
-        assert_eq!(Schedule::parse("rate(1 minute)"), Some(Schedule::Rate(60_000)));
-        assert_eq!(Schedule::parse("rate(5 minutes)"), Some(Schedule::Rate(300_000)));
-        assert_eq!(Schedule::parse("rate(2 days)"), Some(Schedule::Rate(172_800_000)));
-        for bad in ["rate(1 minutes)", "rate(2 minute)", "rate(0 minutes)", "rate(5 seconds)", "rate(x hours)", "rate(1hour)"] {
+        assert_eq!(
+            Schedule::parse("rate(1 minute)"),
+            Some(Schedule::Rate(60_000))
+        );
+        assert_eq!(
+            Schedule::parse("rate(5 minutes)"),
+            Some(Schedule::Rate(300_000))
+        );
+        assert_eq!(
+            Schedule::parse("rate(2 days)"),
+            Some(Schedule::Rate(172_800_000))
+        );
+        for bad in [
+            "rate(1 minutes)",
+            "rate(2 minute)",
+            "rate(0 minutes)",
+            "rate(5 seconds)",
+            "rate(x hours)",
+            "rate(1hour)",
+        ] {
             assert_eq!(Schedule::parse(bad), None, "{bad}");
         }
         let every_5 = Schedule::parse("rate(5 minutes)").unwrap();
@@ -338,30 +369,66 @@ mod tests {
     #[test]
     fn cron_examples_from_the_docs() {
         // 10:00 UTC every day
-        assert_eq!(next("cron(0 10 * * ? *)", "2026-11-28T10:00:00Z"), "2026-11-29T10:00:00Z");
+        assert_eq!(
+            next("cron(0 10 * * ? *)", "2026-11-28T10:00:00Z"),
+            "2026-11-29T10:00:00Z"
+        );
         // 12:15 every day
-        assert_eq!(next("cron(15 12 * * ? *)", "2026-11-28T09:00:00Z"), "2026-11-28T12:15:00Z");
+        assert_eq!(
+            next("cron(15 12 * * ? *)", "2026-11-28T09:00:00Z"),
+            "2026-11-28T12:15:00Z"
+        );
         // 18:00 Monday to Friday
-        assert_eq!(next("cron(0 18 ? * MON-FRI *)", "2026-11-28T09:00:00Z"), "2026-11-30T18:00:00Z");
+        assert_eq!(
+            next("cron(0 18 ? * MON-FRI *)", "2026-11-28T09:00:00Z"),
+            "2026-11-30T18:00:00Z"
+        );
         // 08:00 on the first day of the month
-        assert_eq!(next("cron(0 8 1 * ? *)", "2026-11-28T09:00:00Z"), "2026-12-01T08:00:00Z");
+        assert_eq!(
+            next("cron(0 8 1 * ? *)", "2026-11-28T09:00:00Z"),
+            "2026-12-01T08:00:00Z"
+        );
         // every 10 minutes on weekdays
-        assert_eq!(next("cron(0/10 * ? * MON-FRI *)", "2026-11-30T09:01:00Z"), "2026-11-30T09:10:00Z");
+        assert_eq!(
+            next("cron(0/10 * ? * MON-FRI *)", "2026-11-30T09:01:00Z"),
+            "2026-11-30T09:10:00Z"
+        );
         // every 5 minutes between 08:00 and 17:55 on weekdays
-        assert_eq!(next("cron(0/5 8-17 ? * MON-FRI *)", "2026-11-30T17:56:00Z"), "2026-12-01T08:00:00Z");
+        assert_eq!(
+            next("cron(0/5 8-17 ? * MON-FRI *)", "2026-11-30T17:56:00Z"),
+            "2026-12-01T08:00:00Z"
+        );
         // 09:00 on the first Monday of the month
-        assert_eq!(next("cron(0 9 ? * 2#1 *)", "2026-11-28T09:00:00Z"), "2026-12-07T09:00:00Z");
+        assert_eq!(
+            next("cron(0 9 ? * 2#1 *)", "2026-11-28T09:00:00Z"),
+            "2026-12-07T09:00:00Z"
+        );
     }
 
     #[test]
     fn cron_last_and_weekday_forms() {
-        assert_eq!(next("cron(0 0 L * ? *)", "2026-02-01T00:00:00Z"), "2026-02-28T00:00:00Z");
-        assert_eq!(next("cron(0 0 LW * ? *)", "2026-05-01T00:00:00Z"), "2026-05-29T00:00:00Z");
+        assert_eq!(
+            next("cron(0 0 L * ? *)", "2026-02-01T00:00:00Z"),
+            "2026-02-28T00:00:00Z"
+        );
+        assert_eq!(
+            next("cron(0 0 LW * ? *)", "2026-05-01T00:00:00Z"),
+            "2026-05-29T00:00:00Z"
+        );
         // 2026-11-01 is a Sunday: the nearest weekday is Monday the 2nd.
-        assert_eq!(next("cron(0 0 1W * ? *)", "2026-10-31T00:00:00Z"), "2026-11-02T00:00:00Z");
+        assert_eq!(
+            next("cron(0 0 1W * ? *)", "2026-10-31T00:00:00Z"),
+            "2026-11-02T00:00:00Z"
+        );
         // Last Friday of November 2026 is the 27th.
-        assert_eq!(next("cron(0 0 ? * 6L *)", "2026-11-01T00:00:00Z"), "2026-11-27T00:00:00Z");
-        assert_eq!(next("cron(0 0 ? NOV 6L 2027)", "2026-11-01T00:00:00Z"), "2027-11-26T00:00:00Z");
+        assert_eq!(
+            next("cron(0 0 ? * 6L *)", "2026-11-01T00:00:00Z"),
+            "2026-11-27T00:00:00Z"
+        );
+        assert_eq!(
+            next("cron(0 0 ? NOV 6L 2027)", "2026-11-01T00:00:00Z"),
+            "2027-11-26T00:00:00Z"
+        );
     }
 
     #[test]

@@ -337,10 +337,15 @@ async fn scheduled_rules_send_scheduled_events_to_their_targets() {
     ]);
     let server = TestServer::start_with(config).await;
     let bad = server
-        .call("PutRule", json!({"Name": "bad", "ScheduleExpression": "rate(1 minutes)"}))
+        .call(
+            "PutRule",
+            json!({"Name": "bad", "ScheduleExpression": "rate(1 minutes)"}),
+        )
         .await;
     assert_eq!(bad.message(), "Parameter ScheduleExpression is not valid.");
-    let custom = server.call("CreateEventBus", json!({"Name": "custom"})).await;
+    let custom = server
+        .call("CreateEventBus", json!({"Name": "custom"}))
+        .await;
     assert_eq!(custom.status, 200);
     let on_custom = server
         .call(
@@ -353,11 +358,17 @@ async fn scheduled_rules_send_scheduled_events_to_their_targets() {
         "ScheduleExpression is supported only on the default event bus."
     );
     let rule = server
-        .call("PutRule", json!({"Name": "tick", "ScheduleExpression": "rate(1 minute)"}))
+        .call(
+            "PutRule",
+            json!({"Name": "tick", "ScheduleExpression": "rate(1 minute)"}),
+        )
         .await;
     let rule_arn = rule.body["RuleArn"].as_str().unwrap().to_string();
     server
-        .call("PutTargets", json!({"Rule": "tick", "Targets": [{"Id": "t", "Arn": FUNCTION}]}))
+        .call(
+            "PutTargets",
+            json!({"Rule": "tick", "Targets": [{"Id": "t", "Arn": FUNCTION}]}),
+        )
         .await;
     let calls = eventually(10, "two scheduled events", || {
         let calls = receiver.calls();

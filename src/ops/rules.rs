@@ -78,7 +78,9 @@ pub async fn put_rule(
             ));
         }
         if Schedule::parse(expression).is_none() {
-            return Err(ApiError::validation("Parameter ScheduleExpression is not valid."));
+            return Err(ApiError::validation(
+                "Parameter ScheduleExpression is not valid.",
+            ));
         }
     }
     let rule = app.catalog.put_rule(
