@@ -13,7 +13,7 @@ use crate::catalog::RuleFilter;
 use crate::error::ApiError;
 use crate::model::time::now_ms;
 use crate::model::{ReplayState, Scope, arn};
-use crate::router::{Event, ingest, with_replay_name};
+use crate::router::{Event, ingest, splice_replay_name};
 
 /// AWS replays archives in one-minute slices of event time.
 pub const SLICE_MS: i64 = 60_000;
@@ -148,16 +148,21 @@ async fn run(app: &Arc<App>, scope: &Scope, name: &str, control: &Control) -> Re
                 break;
             }
             let (time_ms, body) = item.map_err(ApiError::storage)?;
-            let Ok(Value::Object(envelope)) = serde_json::from_slice::<Value>(&body) else {
+            let text = std::str::from_utf8(&body).ok();
+            let Some(spliced) = text.and_then(|t| splice_replay_name(t, name)) else {
                 tracing::warn!(replay = %name, "skipping an unreadable archived event");
                 continue;
             };
-            let envelope = with_replay_name(envelope, name);
-            batch.push(Event::new(
+            let Ok(envelope) = serde_json::from_str::<Value>(&spliced) else {
+                tracing::warn!(replay = %name, "skipping an unreadable archived event");
+                continue;
+            };
+            batch.push(Event::from_parts(
                 bus_scope.clone(),
                 bus.clone(),
                 time_ms,
-                envelope,
+                Arc::new(envelope),
+                Arc::from(spliced),
                 0,
             ));
             if batch.len() >= pace.batch_size() {

@@ -24,8 +24,9 @@ pub struct Event {
     pub bus: String,
     /// Event time, ms (archive order and replay windows use it).
     pub time_ms: i64,
-    /// The envelope as targets receive it.
-    pub envelope: Value,
+    /// The envelope as targets receive it (shared with bus-to-bus deliveries, which route it
+    /// again without parsing).
+    pub envelope: Arc<Value>,
     /// The envelope serialized once, shared by every archive write and delivery.
     pub body: Arc<str>,
     /// How many bus-to-bus hops brought it here (loops stop at a bound).
@@ -57,22 +58,37 @@ pub fn envelope(
     Value::Object(map)
 }
 
-/// The envelope with `replay-name` after `region`, as AWS delivers replayed events.
-pub fn with_replay_name(envelope: Map<String, Value>, replay: &str) -> Value {
-    let mut map = Map::with_capacity(envelope.len() + 1);
-    for (key, value) in envelope {
-        let after_region = key == "region";
-        map.insert(key, value);
-        if after_region {
-            map.insert("replay-name".into(), Value::from(replay));
-        }
-    }
-    Value::Object(map)
+/// A stored envelope's text with `"replay-name"` inserted after `region`, without parsing it:
+/// the envelope's keys are in AWS's order, and the first `,"resources":` with unescaped quotes
+/// can only be the top-level key (the strings before it cannot hold an unescaped quote).
+/// Replay names are `[.\-_A-Za-z0-9]+`, so nothing needs escaping. `None` if the text is not
+/// such an envelope.
+pub fn splice_replay_name(stored: &str, replay: &str) -> Option<String> {
+    let at = stored.find(",\"resources\":")?;
+    let mut out = String::with_capacity(stored.len() + replay.len() + 18);
+    out.push_str(&stored[..at]);
+    out.push_str(",\"replay-name\":\"");
+    out.push_str(replay);
+    out.push('"');
+    out.push_str(&stored[at..]);
+    Some(out)
 }
 
 impl Event {
     pub fn new(scope: Scope, bus: String, time_ms: i64, envelope: Value, hops: u8) -> Event {
         let body: Arc<str> = Arc::from(envelope.to_string());
+        Event::from_parts(scope, bus, time_ms, Arc::new(envelope), body, hops)
+    }
+
+    /// An event whose serialized body is already at hand.
+    pub fn from_parts(
+        scope: Scope,
+        bus: String,
+        time_ms: i64,
+        envelope: Arc<Value>,
+        body: Arc<str>,
+        hops: u8,
+    ) -> Event {
         Event {
             scope,
             bus,
@@ -158,6 +174,19 @@ pub async fn ingest(app: &App, events: &[Event], filter: RuleFilter<'_>) -> Resu
 mod tests {
     use super::*;
 
+/// The envelope with `replay-name` after `region`, as AWS delivers replayed events.
+fn with_replay_name(envelope: Map<String, Value>, replay: &str) -> Value {
+    let mut map = Map::with_capacity(envelope.len() + 1);
+    for (key, value) in envelope {
+        let after_region = key == "region";
+        map.insert(key, value);
+        if after_region {
+            map.insert("replay-name".into(), Value::from(replay));
+        }
+    }
+    Value::Object(map)
+}
+
     #[test]
     fn envelope_keys_in_aws_order_and_replay_name_after_region() {
         let env = envelope(
@@ -193,5 +222,8 @@ mod tests {
             ["region".to_string(), "replay-name".to_string()]
         );
         assert_eq!(replayed["replay-name"], "r1");
+        let spliced = splice_replay_name(&env.to_string(), "r1").unwrap();
+        assert_eq!(spliced, replayed.to_string());
+        assert_eq!(splice_replay_name("{\"a\":1}", "r1"), None);
     }
 }

@@ -1,5 +1,7 @@
 //! Event-bus targets: the event enters another bus of this same server, unchanged.
 
+use std::sync::Arc;
+
 use serde_json::Value;
 
 use super::{DeliveryJob, Failure};
@@ -29,9 +31,21 @@ pub async fn put(app: &App, job: &DeliveryJob) -> Result<(), Failure> {
     // An event-bus target receives the event itself: EventBridge does not apply input
     // transformation to event-bus targets. (Not verified here; the docs list event buses
     // among targets that get the original event.)
-    let envelope: Value = serde_json::from_str(&job.event)
-        .map_err(|e| Failure::permanent(format!("unreadable event: {e}")))?;
-    let event = Event::new(scope, bus, job.time_ms, envelope, job.hops + 1);
+    let envelope = match &job.envelope {
+        Some(parsed) => parsed.clone(),
+        None => Arc::new(
+            serde_json::from_str::<Value>(&job.event)
+                .map_err(|e| Failure::permanent(format!("unreadable event: {e}")))?,
+        ),
+    };
+    let event = Event::from_parts(
+        scope,
+        bus,
+        job.time_ms,
+        envelope,
+        job.event.clone(),
+        job.hops + 1,
+    );
     ingest(app, &[event], RuleFilter::All)
         .await
         .map_err(|e| Failure {

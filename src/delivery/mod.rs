@@ -50,6 +50,9 @@ pub struct DeliveryJob {
     pub body: Arc<str>,
     /// The event itself (bus-to-bus deliveries forward it whatever the input settings).
     pub event: Arc<str>,
+    /// The same, parsed, while in this process (bus-to-bus deliveries route it as is).
+    #[serde(skip)]
+    pub envelope: Option<Arc<serde_json::Value>>,
     pub time_ms: i64,
     pub rule_arn: String,
     pub rule_scope: Scope,
@@ -78,6 +81,7 @@ impl DeliveryJob {
                 .to_string(),
             body: payload,
             event: event.body.clone(),
+            envelope: Some(event.envelope.clone()),
             time_ms: event.time_ms,
             rule_arn: rule.rule.arn(),
             rule_scope: rule.rule.scope.clone(),
