@@ -101,11 +101,12 @@ pub struct Config {
     )]
     pub schedule_rate_divisor: u32,
 
-    /// Deliveries waiting at most; PutEvents waits for room beyond that.
+    /// Deliveries waiting at most; PutEvents (and replays) wait for room beyond that. Each
+    /// holds its payload, so this bounds the memory that a backlog can take.
     #[arg(
         long,
         env = "EVENTBRIDGE_LOCAL_DELIVERY_QUEUE",
-        default_value_t = 100_000
+        default_value_t = 10_000
     )]
     pub delivery_queue: usize,
 }

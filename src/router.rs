@@ -174,18 +174,18 @@ pub async fn ingest(app: &App, events: &[Event], filter: RuleFilter<'_>) -> Resu
 mod tests {
     use super::*;
 
-/// The envelope with `replay-name` after `region`, as AWS delivers replayed events.
-fn with_replay_name(envelope: Map<String, Value>, replay: &str) -> Value {
-    let mut map = Map::with_capacity(envelope.len() + 1);
-    for (key, value) in envelope {
-        let after_region = key == "region";
-        map.insert(key, value);
-        if after_region {
-            map.insert("replay-name".into(), Value::from(replay));
+    /// The envelope with `replay-name` after `region`, as AWS delivers replayed events.
+    fn with_replay_name(envelope: Map<String, Value>, replay: &str) -> Value {
+        let mut map = Map::with_capacity(envelope.len() + 1);
+        for (key, value) in envelope {
+            let after_region = key == "region";
+            map.insert(key, value);
+            if after_region {
+                map.insert("replay-name".into(), Value::from(replay));
+            }
         }
+        Value::Object(map)
     }
-    Value::Object(map)
-}
 
     #[test]
     fn envelope_keys_in_aws_order_and_replay_name_after_region() {
