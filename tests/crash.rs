@@ -6,9 +6,10 @@
 
 mod support;
 
+use support::spawn_binary;
+
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -24,28 +25,6 @@ use support::{Api, temp_dir};
 
 const WRITERS: usize = 16;
 const ENTRIES_PER_REQUEST: u64 = 10;
-
-/// Starts the real binary on an ephemeral port and reads the address it prints.
-fn spawn_binary(dir: &std::path::Path) -> (Child, SocketAddr) {
-    use std::io::BufRead;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_eventbridge-local"))
-        .args(["--port", "0", "--data-dir", dir.to_str().unwrap()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .rsplit("http://")
-        .next()
-        .and_then(|a| a.parse().ok())
-        .unwrap_or_else(|| panic!("no address in {line:?}"));
-    (child, addr)
-}
 
 /// What the writers saw: each acknowledged EventId with the sequence number its Detail
 /// carried, and how many requests got no answer.

@@ -2,7 +2,7 @@
 
 mod support;
 
-use std::process::{Command, Stdio};
+use support::spawn_binary;
 
 use serde_json::{Value, json};
 use support::{Api, TestServer, temp_dir};
@@ -105,28 +105,6 @@ async fn resources_and_archived_events_survive_a_graceful_restart() {
     );
     server.stop().await;
     let _ = std::fs::remove_dir_all(&dir);
-}
-
-/// Starts the real binary on an ephemeral port and reads the address it prints.
-fn spawn_binary(dir: &std::path::Path) -> (std::process::Child, std::net::SocketAddr) {
-    use std::io::BufRead;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_eventbridge-local"))
-        .args(["--port", "0", "--data-dir", dir.to_str().unwrap()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .rsplit("http://")
-        .next()
-        .and_then(|a| a.parse().ok())
-        .unwrap_or_else(|| panic!("no address in {line:?}"));
-    (child, addr)
 }
 
 #[tokio::test]
