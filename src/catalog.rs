@@ -5,7 +5,6 @@
 //! Locks are never held across an `.await`: callers flush the store afterwards.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use serde_json::Value;
@@ -57,36 +56,9 @@ impl CompiledRule {
     }
 }
 
-/// Exact counts of what an archive holds, kept up to date by every write and sweep.
-#[derive(Debug, Default)]
-pub struct ArchiveStats {
-    pub event_count: AtomicU64,
-    pub size_bytes: AtomicU64,
-}
-
-impl ArchiveStats {
-    pub fn add(&self, count: u64, bytes: u64) {
-        self.event_count.fetch_add(count, Ordering::Relaxed);
-        self.size_bytes.fetch_add(bytes, Ordering::Relaxed);
-    }
-
-    pub fn sub(&self, count: u64, bytes: u64) {
-        self.event_count.fetch_sub(count, Ordering::Relaxed);
-        self.size_bytes.fetch_sub(bytes, Ordering::Relaxed);
-    }
-
-    pub fn get(&self) -> (u64, u64) {
-        (
-            self.event_count.load(Ordering::Relaxed),
-            self.size_bytes.load(Ordering::Relaxed),
-        )
-    }
-}
-
 #[derive(Debug, Clone)]
 pub struct ArchiveEntry {
     pub archive: Archive,
-    pub stats: Arc<ArchiveStats>,
 }
 
 #[derive(Default)]
@@ -146,7 +118,7 @@ fn bus_rules<'a>(
 
 /// What a matched rule asks for.
 pub enum RouteAction {
-    Archive { uid: u64, stats: Arc<ArchiveStats> },
+    Archive { uid: u64 },
     Deliver { rule: Arc<CompiledRule> },
 }
 
@@ -188,12 +160,9 @@ impl Catalog {
             data.reindex(&scope, &bus);
         }
         for archive in store.load::<Archive>(Collection::Archives)? {
-            let (count, bytes) = store.count_events(archive.uid)?;
-            let stats = Arc::new(ArchiveStats::default());
-            stats.add(count, bytes);
             data.archives.insert(
                 (archive.scope.clone(), archive.name.clone()),
-                ArchiveEntry { archive, stats },
+                ArchiveEntry { archive },
             );
         }
         for replay in store.load::<Replay>(Collection::Replays)? {
@@ -562,10 +531,7 @@ impl Catalog {
             )
             .map_err(storage)?;
         self.save_rule(&mut data, rule, Some(pattern))?;
-        let entry = ArchiveEntry {
-            archive,
-            stats: Arc::new(ArchiveStats::default()),
-        };
+        let entry = ArchiveEntry { archive };
         data.archives.insert(key, entry.clone());
         Ok(entry)
     }
@@ -605,7 +571,6 @@ impl Catalog {
             .get(&key)
             .ok_or_else(|| ApiError::not_found(format!("Archive {name} does not exist.")))?;
         let mut archive = entry.archive.clone();
-        let stats = entry.stats.clone();
         let old_pattern = archive.event_pattern.clone();
         change(&mut archive);
         if archive.event_pattern != old_pattern {
@@ -624,7 +589,7 @@ impl Catalog {
         self.store
             .put(Collection::Archives, &store_key(scope, &[name]), &archive)
             .map_err(storage)?;
-        let entry = ArchiveEntry { archive, stats };
+        let entry = ArchiveEntry { archive };
         data.archives.insert(key, entry.clone());
         Ok(entry)
     }
@@ -769,7 +734,6 @@ impl Catalog {
                 if let Some(entry) = data.archives.get(&(scope.clone(), archive_name.clone())) {
                     actions.push(RouteAction::Archive {
                         uid: entry.archive.uid,
-                        stats: entry.stats.clone(),
                     });
                 }
             } else if !rule.targets.is_empty() {

@@ -2,7 +2,7 @@
 //! and their counts drop with them.
 //!
 //! Events are keyed by event time, so a sweep is one range delete from the start of the
-//! archive: it only reads what it removes. Retention counts from the event's `time` (the
+//! archive: it only reads what it removes, and the counts drop in the same batches. Retention counts from the event's `time` (the
 //! entry's `Time`, or its ingestion time); AWS does not document which one it uses.
 
 use std::sync::{Arc, Weak};
@@ -24,8 +24,7 @@ pub fn sweep(app: &App) -> u64 {
         }
         let cutoff = now.saturating_sub(days.saturating_mul(DAY_MS));
         match app.store.delete_events(entry.archive.uid, Some(cutoff)) {
-            Ok((count, bytes)) => {
-                entry.stats.sub(count, bytes);
+            Ok((count, _bytes)) => {
                 removed_total += count;
                 if count > 0 {
                     tracing::info!(archive = %entry.archive.name, events = count, "retention sweep removed expired events");

@@ -135,7 +135,6 @@ pub async fn deliver_to_rule(app: &App, event: &Event, rule: &CompiledRule) {
 /// queues the deliveries.
 pub async fn ingest(app: &App, events: &[Event], filter: RuleFilter<'_>) -> Result<(), ApiError> {
     let mut writes = Vec::new();
-    let mut stats = Vec::new();
     let mut jobs = Vec::new();
     for event in events {
         for action in app
@@ -143,13 +142,12 @@ pub async fn ingest(app: &App, events: &[Event], filter: RuleFilter<'_>) -> Resu
             .route(&event.scope, &event.bus, &event.envelope, &filter)
         {
             match action {
-                RouteAction::Archive { uid, stats: s } => {
+                RouteAction::Archive { uid } => {
                     writes.push(ArchiveWrite {
                         archive_uid: uid,
                         time_ms: event.time_ms,
                         body: event.body.clone(),
                     });
-                    stats.push((s, event.body.len() as u64));
                 }
                 RouteAction::Deliver { rule } => jobs.extend(jobs_for_rule(event, &rule)),
             }
@@ -160,9 +158,6 @@ pub async fn ingest(app: &App, events: &[Event], filter: RuleFilter<'_>) -> Resu
             .append_events(&writes)
             .map_err(ApiError::storage)?;
         app.store.flush().await.map_err(ApiError::storage)?;
-        for (s, bytes) in stats {
-            s.add(1, bytes);
-        }
     }
     for job in jobs {
         app.delivery.enqueue(job).await;

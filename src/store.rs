@@ -85,6 +85,10 @@ pub struct Store {
     events: sled::Tree,
     /// Group commit: `None` for a temporary store, which is never flushed.
     flusher: Option<std::sync::Arc<Flusher>>,
+    /// (event count, bytes) per archive, as also stored under each archive's count key.
+    /// Writers hold the lock while they write, so the stored counts are updated in the same
+    /// atomic batch as the events and never disagree with them, even after a crash.
+    counts: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<u64, (u64, u64)>>>,
 }
 
 type FlushWaiter = tokio::sync::oneshot::Sender<Result<(), String>>;
@@ -147,6 +151,25 @@ fn event_key(uid: u64, time_ms: i64, seq: u64) -> [u8; 24] {
     key
 }
 
+/// Where an archive's (count, bytes) are kept: just past its last possible event key, so
+/// that time-range scans and deletes never see it.
+fn count_key(uid: u64) -> [u8; 16] {
+    range_bound(uid, i64::MAX)
+}
+
+fn encode_counts((count, bytes): (u64, u64)) -> [u8; 16] {
+    let mut value = [0u8; 16];
+    value[..8].copy_from_slice(&count.to_be_bytes());
+    value[8..].copy_from_slice(&bytes.to_be_bytes());
+    value
+}
+
+fn decode_counts(value: &[u8]) -> Option<(u64, u64)> {
+    let count = u64::from_be_bytes(value.get(..8)?.try_into().ok()?);
+    let bytes = u64::from_be_bytes(value.get(8..16)?.try_into().ok()?);
+    Some((count, bytes))
+}
+
 fn range_bound(uid: u64, time_ms: i64) -> [u8; 16] {
     let mut key = [0u8; 16];
     key[..8].copy_from_slice(&uid.to_be_bytes());
@@ -178,6 +201,7 @@ impl Store {
             trees,
             events: db.open_tree("archive-events")?,
             flusher,
+            counts: Default::default(),
             db,
         })
     }
@@ -221,17 +245,63 @@ impl Store {
         Ok(self.db.generate_id()?)
     }
 
-    /// Appends events to archives in one batch (atomic: all or none after a crash).
+    fn lock_counts(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<u64, (u64, u64)>> {
+        self.counts.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// An archive's (count, bytes) under the lock: the cached value, else the stored count
+    /// record, else (data written before counts were stored) a scan.
+    fn counts_locked(
+        &self,
+        counts: &mut std::collections::HashMap<u64, (u64, u64)>,
+        uid: u64,
+    ) -> StoreResult<(u64, u64)> {
+        if let Some(found) = counts.get(&uid) {
+            return Ok(*found);
+        }
+        let found = match self
+            .events
+            .get(count_key(uid))?
+            .and_then(|v| decode_counts(&v))
+        {
+            Some(stored) => stored,
+            None => self.count_events(uid)?,
+        };
+        counts.insert(uid, found);
+        Ok(found)
+    }
+
+    /// (event count, total bytes) of an archive, exact for what is stored.
+    pub fn archive_counts(&self, uid: u64) -> StoreResult<(u64, u64)> {
+        let mut counts = self.lock_counts();
+        self.counts_locked(&mut counts, uid)
+    }
+
+    /// Appends events to archives in one batch (atomic with their counts: all or none after
+    /// a crash).
     pub fn append_events(&self, writes: &[ArchiveWrite]) -> StoreResult<()> {
         let mut batch = sled::Batch::default();
+        let mut added: std::collections::HashMap<u64, (u64, u64)> = Default::default();
         for write in writes {
             let seq = self.db.generate_id()?;
             batch.insert(
                 &event_key(write.archive_uid, write.time_ms, seq)[..],
                 write.body.as_bytes(),
             );
+            let entry = added.entry(write.archive_uid).or_default();
+            entry.0 += 1;
+            entry.1 += write.body.len() as u64;
+        }
+        let mut counts = self.lock_counts();
+        let mut updated = Vec::with_capacity(added.len());
+        for (uid, (count, bytes)) in added {
+            let (c, b) = self.counts_locked(&mut counts, uid)?;
+            let total = (c + count, b + bytes);
+            batch.insert(&count_key(uid)[..], &encode_counts(total)[..]);
+            updated.push((uid, total));
         }
         self.events.apply_batch(batch)?;
+        counts.extend(updated);
         Ok(())
     }
 
@@ -254,7 +324,10 @@ impl Store {
     pub fn count_events(&self, uid: u64) -> StoreResult<(u64, u64)> {
         let mut count = 0;
         let mut bytes = 0;
-        for item in self.events.scan_prefix(uid.to_be_bytes()) {
+        for item in self
+            .events
+            .range(range_bound(uid, i64::MIN)..count_key(uid))
+        {
             let (_, value) = item?;
             count += 1;
             bytes += value.len() as u64;
@@ -262,24 +335,40 @@ impl Store {
         Ok((count, bytes))
     }
 
-    /// Removes an archive's events older than `before_ms` (all when `None`); returns how many
-    /// events and bytes went.
+    /// Removes an archive's events older than `before_ms` (all, with its counts, when `None`);
+    /// returns how many events and bytes went.
     pub fn delete_events(&self, uid: u64, before_ms: Option<i64>) -> StoreResult<(u64, u64)> {
         let end = range_bound(uid, before_ms.unwrap_or(i64::MAX));
-        let mut count = 0;
-        let mut bytes = 0;
+        let mut removed = (0u64, 0u64);
+        let mut chunk = (0u64, 0u64);
         let mut batch = sled::Batch::default();
-        for item in self.events.range(range_bound(uid, i64::MIN)..end) {
+        let mut items = self
+            .events
+            .range(range_bound(uid, i64::MIN)..end)
+            .peekable();
+        while let Some(item) = items.next() {
             let (key, value) = item?;
-            count += 1;
-            bytes += value.len() as u64;
+            chunk.0 += 1;
+            chunk.1 += value.len() as u64;
             batch.remove(key);
-            if count % 10_000 == 0 {
+            if chunk.0 == 10_000 || items.peek().is_none() {
+                // Each chunk goes with the counts it leaves, in one atomic batch.
+                let mut counts = self.lock_counts();
+                let (c, b) = self.counts_locked(&mut counts, uid)?;
+                let left = (c.saturating_sub(chunk.0), b.saturating_sub(chunk.1));
+                batch.insert(&count_key(uid)[..], &encode_counts(left)[..]);
                 self.events.apply_batch(std::mem::take(&mut batch))?;
+                counts.insert(uid, left);
+                removed = (removed.0 + chunk.0, removed.1 + chunk.1);
+                chunk = (0, 0);
             }
         }
-        self.events.apply_batch(batch)?;
-        Ok((count, bytes))
+        if before_ms.is_none() {
+            let mut counts = self.lock_counts();
+            self.events.remove(count_key(uid))?;
+            counts.remove(&uid);
+        }
+        Ok(removed)
     }
 
     /// Makes every write made before the call durable (group commit). A no-op for a
@@ -346,6 +435,8 @@ mod tests {
             .collect();
         assert_eq!(all, vec![-5, 1000, 2000, 3000]);
         assert_eq!(store.count_events(1).unwrap(), (4, 1 + 1 + 1 + 11));
+        assert_eq!(store.archive_counts(1).unwrap(), (4, 14));
+        assert_eq!(store.archive_counts(2).unwrap(), (1, 13));
     }
 
     #[test]
@@ -356,9 +447,38 @@ mod tests {
             .unwrap();
         assert_eq!(store.delete_events(7, Some(20)).unwrap(), (1, 1));
         assert_eq!(store.count_events(7).unwrap(), (1, 2));
+        assert_eq!(store.archive_counts(7).unwrap(), (1, 2));
         assert_eq!(store.delete_events(7, None).unwrap(), (1, 2));
         assert_eq!(store.count_events(7).unwrap(), (0, 0));
+        assert_eq!(store.archive_counts(7).unwrap(), (0, 0));
         assert_eq!(store.count_events(8).unwrap(), (1, 1));
+        assert_eq!(store.archive_counts(8).unwrap(), (1, 1));
+    }
+
+    #[test]
+    fn archive_counts_are_stored_with_the_events() {
+        let dir = std::env::temp_dir().join(format!("ebl-counts-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        {
+            let store = Store::open(Some(&dir), 1 << 20).unwrap();
+            store
+                .append_events(&[write(3, 10, "ab"), write(3, 20, "cde")])
+                .unwrap();
+            store.append_events(&[write(3, 30, "f")]).unwrap();
+            store.delete_events(3, Some(15)).unwrap();
+            store.flush_blocking().unwrap();
+        }
+        let store = Store::open(Some(&dir), 1 << 20).unwrap();
+        // Read from the stored record, and it agrees with a scan.
+        assert_eq!(store.archive_counts(3).unwrap(), (2, 4));
+        assert_eq!(store.count_events(3).unwrap(), (2, 4));
+        let times: Vec<i64> = store
+            .scan_events(3, i64::MIN, i64::MAX)
+            .map(|r| r.unwrap().0)
+            .collect();
+        assert_eq!(times, [20, 30]);
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -157,7 +157,10 @@ pub async fn describe_archive(
         .catalog
         .archive(scope, &name)
         .ok_or_else(|| archive_not_found(&name))?;
-    let (event_count, size_bytes) = entry.stats.get();
+    let (event_count, size_bytes) = app
+        .store
+        .archive_counts(entry.archive.uid)
+        .map_err(ApiError::storage)?;
     let archive = entry.archive;
     Ok(DescribeArchiveResponse {
         archive_arn: archive.arn(),
@@ -254,9 +257,12 @@ pub async fn list_archives(
         archives: page
             .into_iter()
             .map(|entry| {
-                let (event_count, size_bytes) = entry.stats.get();
+                let (event_count, size_bytes) = app
+                    .store
+                    .archive_counts(entry.archive.uid)
+                    .map_err(ApiError::storage)?;
                 let a = entry.archive;
-                ArchiveItem {
+                Ok(ArchiveItem {
                     archive_name: a.name,
                     event_source_arn: a.event_source_arn,
                     state: a.state.as_str(),
@@ -265,9 +271,9 @@ pub async fn list_archives(
                     size_bytes,
                     event_count,
                     creation_time: Epoch(a.creation_time_ms),
-                }
+                })
             })
-            .collect(),
+            .collect::<Result<_, ApiError>>()?,
         next_token,
     })
 }
