@@ -32,6 +32,8 @@ pub struct CompiledRule {
     pub inputs: Vec<InputSpec>,
     /// The targets, shared with the deliveries made to them.
     pub targets: Vec<Arc<Target>>,
+    /// The rule's ARN, formatted once (routing and every delivery use it).
+    pub arn: String,
 }
 
 impl CompiledRule {
@@ -49,6 +51,7 @@ impl CompiledRule {
             .collect();
         CompiledRule {
             targets: rule.targets.iter().cloned().map(Arc::new).collect(),
+            arn: rule.arn(),
             rule,
             pattern,
             inputs,
@@ -721,7 +724,7 @@ impl Catalog {
                 RuleFilter::Replay(_) if rule.archive.is_some() => continue,
                 RuleFilter::Replay(None) => {}
                 RuleFilter::Replay(Some(arns)) => {
-                    if !arns.iter().any(|a| *a == rule.arn()) {
+                    if !arns.iter().any(|a| *a == compiled.arn) {
                         continue;
                     }
                 }

@@ -102,7 +102,6 @@ impl Event {
 
 /// One delivery per target of `rule`, each with the payload its input settings make.
 fn jobs_for_rule(event: &Event, rule: &CompiledRule) -> Vec<DeliveryJob> {
-    let rule_arn = rule.rule.arn();
     rule.targets
         .iter()
         .zip(&rule.inputs)
@@ -113,7 +112,7 @@ fn jobs_for_rule(event: &Event, rule: &CompiledRule) -> Vec<DeliveryJob> {
                     &event.envelope,
                     &event.body,
                     &TransformContext {
-                        rule_arn: &rule_arn,
+                        rule_arn: &rule.arn,
                         rule_name: &rule.rule.name,
                         ingestion_time_ms: now_ms(),
                     },

@@ -269,7 +269,7 @@ pub fn spawn(app: &Arc<App>) {
             let Some(app) = weak.upgrade() else { break };
             let now = now_ms();
             let rules = app.catalog.scheduled_rules();
-            next.retain(|arn, _| rules.iter().any(|r| r.rule.arn() == *arn));
+            next.retain(|arn, _| rules.iter().any(|r| r.arn == *arn));
             for rule in rules {
                 let Some(expression) = rule.rule.schedule_expression.clone() else {
                     continue;
@@ -279,7 +279,7 @@ pub fn spawn(app: &Arc<App>) {
                     Some(cron) => cron,
                     None => continue,
                 };
-                let arn = rule.rule.arn();
+                let arn = rule.arn.clone();
                 let due = match next.get(&arn) {
                     Some((e, at)) if *e == expression => *at,
                     _ => {

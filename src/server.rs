@@ -61,6 +61,7 @@ pub async fn run(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Out
         tracing::warn!("connections still open after 5 s; closing them");
     }
     app.replays.stop_all();
+    app.delivery.stop().await;
     let pending = app.delivery.persist_pending(&app.store);
     if pending > 0 {
         tracing::info!(

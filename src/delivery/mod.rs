@@ -83,7 +83,7 @@ impl DeliveryJob {
             event: event.body.clone(),
             envelope: Some(event.envelope.clone()),
             time_ms: event.time_ms,
-            rule_arn: rule.rule.arn(),
+            rule_arn: rule.arn.clone(),
             rule_scope: rule.rule.scope.clone(),
             target,
             hops: event.hops,
@@ -152,6 +152,11 @@ pub struct Delivery {
     /// shutdown can store them.
     pending: Mutex<HashMap<u64, DeliveryJob>>,
     next_id: AtomicU64,
+    /// Set at shutdown: workers take no new job, so what is stored is exactly what was
+    /// not attempted (or is waiting for a retry).
+    stopping: std::sync::atomic::AtomicBool,
+    /// Attempts under way; shutdown waits for them before storing the rest.
+    in_flight: std::sync::atomic::AtomicUsize,
 }
 
 /// The receiving side, handed to the workers.
@@ -171,6 +176,8 @@ impl Delivery {
                 warned_services: Mutex::new(HashSet::new()),
                 pending: Mutex::new(HashMap::new()),
                 next_id: AtomicU64::new(1),
+                stopping: Default::default(),
+                in_flight: Default::default(),
             },
             Queue(rx),
         )
@@ -194,6 +201,16 @@ impl Delivery {
     /// A job reached its final outcome.
     fn finished(&self, id: u64) {
         self.lock_pending().remove(&id);
+    }
+
+    /// Stops the workers and waits (at most the request timeout) for the attempts under
+    /// way, so that none is both finished now and stored to run again at the next start.
+    pub async fn stop(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        let deadline = tokio::time::Instant::now() + http::REQUEST_TIMEOUT;
+        while self.in_flight.load(Ordering::SeqCst) > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
     }
 
     /// Stores every unfinished delivery (at shutdown); returns how many.
@@ -269,7 +286,13 @@ pub fn spawn_workers(app: &Arc<App>, queue: Queue) {
                 let job = { rx.lock().await.recv().await };
                 let Some(job) = job else { break };
                 let Some(app) = weak.upgrade() else { break };
+                if app.delivery.stopping.load(Ordering::SeqCst) {
+                    // Still in the pending set: it is stored and runs at the next start.
+                    break;
+                }
+                app.delivery.in_flight.fetch_add(1, Ordering::SeqCst);
                 attempt(&app, job).await;
+                app.delivery.in_flight.fetch_sub(1, Ordering::SeqCst);
             }
         });
     }

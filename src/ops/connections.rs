@@ -74,50 +74,41 @@ fn check_auth_string(
 
 fn check_http_parameters(c: &mut Validator, params: &Option<HttpParameters>, path: &str) {
     let Some(p) = params else { return };
-    if let Some(list) = &p.header_parameters {
-        let at = format!("{path}.headerParameters");
+    let lists = [
+        (
+            &p.header_parameters,
+            "headerParameters",
+            &HEADER_KEY,
+            &HEADER_VALUE,
+        ),
+        (
+            &p.query_string_parameters,
+            "queryStringParameters",
+            &QUERY_STRING_KEY,
+            &QUERY_STRING_VALUE,
+        ),
+    ];
+    for (list, member, key_pattern, value_pattern) in lists {
+        let Some(list) = list else { continue };
+        let at = format!("{path}.{member}");
         c.list_max(list.len(), &at, 100);
-        for (i, h) in list.iter().enumerate() {
+        for (i, param) in list.iter().enumerate() {
             let member = format!("{at}.{}.member", i + 1);
-            let secret = h.is_value_secret == Some(true);
+            let secret = param.is_value_secret == Some(true);
             c.string_with(
-                h.key.as_deref(),
+                param.key.as_deref(),
                 &format!("{member}.key"),
                 0,
                 512,
-                Some(&HEADER_KEY),
+                Some(key_pattern),
                 false,
             );
             c.string_with(
-                h.value.as_deref(),
+                param.value.as_deref(),
                 &format!("{member}.value"),
                 0,
                 512,
-                Some(&HEADER_VALUE),
-                secret,
-            );
-        }
-    }
-    if let Some(list) = &p.query_string_parameters {
-        let at = format!("{path}.queryStringParameters");
-        c.list_max(list.len(), &at, 100);
-        for (i, q) in list.iter().enumerate() {
-            let member = format!("{at}.{}.member", i + 1);
-            let secret = q.is_value_secret == Some(true);
-            c.string_with(
-                q.key.as_deref(),
-                &format!("{member}.key"),
-                0,
-                512,
-                Some(&QUERY_STRING_KEY),
-                false,
-            );
-            c.string_with(
-                q.value.as_deref(),
-                &format!("{member}.value"),
-                0,
-                512,
-                Some(&QUERY_STRING_VALUE),
+                Some(value_pattern),
                 secret,
             );
         }
