@@ -134,7 +134,7 @@ pub enum RuleFilter<'a> {
 }
 
 impl Catalog {
-    /// Loads every resource from the store; archive counts are recounted from the events.
+    /// Loads every resource from the store, and drops archived events whose archive is gone.
     pub fn load(store: Store) -> Result<Catalog, StoreError> {
         let mut data = Data::default();
         for bus in store.load::<EventBus>(Collection::Buses)? {
@@ -168,6 +168,9 @@ impl Catalog {
                 ArchiveEntry { archive },
             );
         }
+        let live: std::collections::HashSet<u64> =
+            data.archives.values().map(|a| a.archive.uid).collect();
+        store.retain_archives(&live)?;
         for replay in store.load::<Replay>(Collection::Replays)? {
             data.replays
                 .insert((replay.scope.clone(), replay.name.clone()), replay);

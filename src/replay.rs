@@ -127,13 +127,7 @@ async fn run(app: &Arc<App>, scope: &Scope, name: &str, control: &Control) -> Re
             )));
         }
         // Skip empty stretches in one step: jump to the slice of the next archived event.
-        let next_event = app
-            .store
-            .scan_events(archive.archive.uid, cursor, end)
-            .next()
-            .transpose()
-            .map_err(ApiError::storage)?
-            .map(|(t, _)| t);
+        let next_event = app.store.first_event_time(archive.archive.uid, cursor, end);
         let Some(next_time) = next_event else {
             break;
         };

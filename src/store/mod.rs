@@ -1,13 +1,21 @@
-//! The only module that knows sled: typed collections of resources and the archive event log.
+//! The storage facade: typed collections of resources (sled, one tree per kind, values as
+//! JSON) and archived events (an append-only log, `event_log`). Nothing outside this module
+//! sees sled or the log's files.
 //!
-//! Resources are serde_json values in one tree per kind. Archived events live in one tree keyed
-//! by `archive uid | event time (ms) | sequence`, all big-endian, so a replay window is one range
-//! scan and retention is one range delete.
+//! One flush makes both durable (group commit). The log's removal floors live in sled, so a
+//! removal is durable once sled is flushed, before the log deletes any file.
 
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+
+mod event_log;
+
+use event_log::{Append, EventLog, Floor};
 
 /// A storage failure, with sled's reason.
 #[derive(Debug)]
@@ -74,7 +82,7 @@ impl Collection {
 pub struct ArchiveWrite {
     pub archive_uid: u64,
     pub time_ms: i64,
-    pub body: std::sync::Arc<str>,
+    pub body: Arc<str>,
 }
 
 #[derive(Clone)]
@@ -82,13 +90,15 @@ pub struct Store {
     db: sled::Db,
     /// One tree per collection, in `Collection::ALL` order.
     trees: Vec<sled::Tree>,
-    events: sled::Tree,
+    /// Archive uid -> the floors of its removed events (see `event_log`).
+    floors: sled::Tree,
+    log: Arc<EventLog>,
+    /// Set by every resource write, cleared by the flush that makes it durable.
+    resources_dirty: Arc<AtomicBool>,
     /// Group commit: `None` for a temporary store, which is never flushed.
-    flusher: Option<std::sync::Arc<Flusher>>,
-    /// (event count, bytes) per archive, as also stored under each archive's count key.
-    /// Writers hold the lock while they write, so the stored counts are updated in the same
-    /// atomic batch as the events and never disagree with them, even after a crash.
-    counts: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<u64, (u64, u64)>>>,
+    flusher: Option<Arc<Flusher>>,
+    /// Serializes removals, so that floors are merged one at a time.
+    removals: Arc<std::sync::Mutex<()>>,
 }
 
 type FlushWaiter = tokio::sync::oneshot::Sender<Result<(), String>>;
@@ -109,10 +119,27 @@ impl Drop for Flusher {
     }
 }
 
+/// Everything written before the call made durable: the event log, then sled if a resource
+/// changed since the last flush.
+fn sync_all(db: &sled::Db, log: &EventLog, resources_dirty: &AtomicBool) -> Result<(), String> {
+    log.sync().map_err(|e| e.0)?;
+    if resources_dirty.swap(false, Ordering::SeqCst) {
+        if let Err(e) = db.flush() {
+            resources_dirty.store(true, Ordering::SeqCst);
+            return Err(e.to_string());
+        }
+    }
+    Ok(())
+}
+
 /// One thread makes writes durable for every waiting caller at once: callers that arrive
 /// while a flush runs share the next one, so N concurrent requests cost far fewer than N
 /// fsyncs. The thread ends when the last `Store` handle is dropped.
-fn spawn_flusher(db: sled::Db) -> std::io::Result<Flusher> {
+fn spawn_flusher(
+    db: sled::Db,
+    log: Arc<EventLog>,
+    resources_dirty: Arc<AtomicBool>,
+) -> std::io::Result<Flusher> {
     let (tx, rx) = std::sync::mpsc::channel::<FlushWaiter>();
     let thread = std::thread::Builder::new()
         .name("store-flusher".into())
@@ -120,7 +147,7 @@ fn spawn_flusher(db: sled::Db) -> std::io::Result<Flusher> {
             while let Ok(first) = rx.recv() {
                 let mut waiters = vec![first];
                 waiters.extend(rx.try_iter());
-                let result = db.flush().map(|_| ()).map_err(|e| e.to_string());
+                let result = sync_all(&db, &log, &resources_dirty);
                 for waiter in waiters {
                     let _ = waiter.send(result.clone());
                 }
@@ -132,49 +159,35 @@ fn spawn_flusher(db: sled::Db) -> std::io::Result<Flusher> {
     })
 }
 
-/// Keeps event times ordered as unsigned bytes, negative ones included.
-fn time_bytes(ms: i64) -> [u8; 8] {
-    ((ms as u64) ^ (1 << 63)).to_be_bytes()
-}
-
-fn time_from_bytes(bytes: &[u8]) -> i64 {
-    let mut b = [0u8; 8];
-    b.copy_from_slice(bytes);
-    (u64::from_be_bytes(b) ^ (1 << 63)) as i64
-}
-
-fn event_key(uid: u64, time_ms: i64, seq: u64) -> [u8; 24] {
-    let mut key = [0u8; 24];
-    key[..8].copy_from_slice(&uid.to_be_bytes());
-    key[8..16].copy_from_slice(&time_bytes(time_ms));
-    key[16..].copy_from_slice(&seq.to_be_bytes());
-    key
-}
-
-/// Where an archive's (count, bytes) are kept: just past its last possible event key, so
-/// that time-range scans and deletes never see it.
-fn count_key(uid: u64) -> [u8; 16] {
-    range_bound(uid, i64::MAX)
-}
-
-fn encode_counts((count, bytes): (u64, u64)) -> [u8; 16] {
-    let mut value = [0u8; 16];
-    value[..8].copy_from_slice(&count.to_be_bytes());
-    value[8..].copy_from_slice(&bytes.to_be_bytes());
+fn encode_floors(floors: &[Floor]) -> Vec<u8> {
+    let mut value = Vec::with_capacity(floors.len() * 16);
+    for f in floors {
+        value.extend_from_slice(&f.before_ms.to_be_bytes());
+        value.extend_from_slice(&f.position.to_be_bytes());
+    }
     value
 }
 
-fn decode_counts(value: &[u8]) -> Option<(u64, u64)> {
-    let count = u64::from_be_bytes(value.get(..8)?.try_into().ok()?);
-    let bytes = u64::from_be_bytes(value.get(8..16)?.try_into().ok()?);
-    Some((count, bytes))
+fn decode_floors(value: &[u8]) -> Vec<Floor> {
+    value
+        .chunks_exact(16)
+        .map(|c| Floor {
+            before_ms: i64::from_be_bytes(c[..8].try_into().expect("8 bytes")),
+            position: u64::from_be_bytes(c[8..].try_into().expect("8 bytes")),
+        })
+        .collect()
 }
 
-fn range_bound(uid: u64, time_ms: i64) -> [u8; 16] {
-    let mut key = [0u8; 16];
-    key[..8].copy_from_slice(&uid.to_be_bytes());
-    key[8..].copy_from_slice(&time_bytes(time_ms));
-    key
+/// Adds a floor to a list, dropping the ones it makes redundant.
+fn merge_floor(floors: &mut Vec<Floor>, new: Floor) {
+    if floors
+        .iter()
+        .any(|f| f.before_ms >= new.before_ms && f.position >= new.position)
+    {
+        return;
+    }
+    floors.retain(|f| !(f.before_ms <= new.before_ms && f.position <= new.position));
+    floors.push(new);
 }
 
 impl Store {
@@ -187,21 +200,40 @@ impl Store {
             None => config.temporary(true),
         };
         let db = config.open()?;
-        let flusher = match dir {
-            Some(_) => Some(std::sync::Arc::new(
-                spawn_flusher(db.clone()).map_err(|e| StoreError(e.to_string()))?,
-            )),
-            None => None,
-        };
         let trees = Collection::ALL
             .iter()
             .map(|c| db.open_tree(c.tree_name()))
             .collect::<Result<Vec<_>, _>>()?;
+        let floors = db.open_tree("archive-floors")?;
+        let mut known = HashMap::new();
+        for item in floors.iter() {
+            let (key, value) = item?;
+            let uid = u64::from_be_bytes(
+                key.as_ref()
+                    .try_into()
+                    .map_err(|_| StoreError("corrupt archive floor key".into()))?,
+            );
+            known.insert(uid, decode_floors(&value));
+        }
+        let log = Arc::new(EventLog::open(
+            dir.map(|d| d.join("archive-log")).as_deref(),
+            &known,
+        )?);
+        let resources_dirty = Arc::new(AtomicBool::new(false));
+        let flusher = match dir {
+            Some(_) => Some(Arc::new(
+                spawn_flusher(db.clone(), log.clone(), resources_dirty.clone())
+                    .map_err(|e| StoreError(e.to_string()))?,
+            )),
+            None => None,
+        };
         Ok(Store {
             trees,
-            events: db.open_tree("archive-events")?,
+            floors,
+            log,
+            resources_dirty,
             flusher,
-            counts: Default::default(),
+            removals: Default::default(),
             db,
         })
     }
@@ -218,17 +250,20 @@ impl Store {
     ) -> StoreResult<()> {
         let bytes = serde_json::to_vec(value)?;
         self.tree(collection).insert(key.as_bytes(), bytes)?;
+        self.resources_dirty.store(true, Ordering::SeqCst);
         Ok(())
     }
 
     pub fn remove(&self, collection: Collection, key: &str) -> StoreResult<()> {
         self.tree(collection).remove(key.as_bytes())?;
+        self.resources_dirty.store(true, Ordering::SeqCst);
         Ok(())
     }
 
     /// Removes every record of a collection.
     pub fn clear(&self, collection: Collection) -> StoreResult<()> {
         self.tree(collection).clear()?;
+        self.resources_dirty.store(true, Ordering::SeqCst);
         Ok(())
     }
 
@@ -242,133 +277,75 @@ impl Store {
 
     /// A new id, unique for the life of the store (crashes included).
     pub fn new_id(&self) -> StoreResult<u64> {
+        self.resources_dirty.store(true, Ordering::SeqCst);
         Ok(self.db.generate_id()?)
-    }
-
-    fn lock_counts(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<u64, (u64, u64)>> {
-        self.counts.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// An archive's (count, bytes) under the lock: the cached value, else the stored count
-    /// record, else (data written before counts were stored) a scan.
-    fn counts_locked(
-        &self,
-        counts: &mut std::collections::HashMap<u64, (u64, u64)>,
-        uid: u64,
-    ) -> StoreResult<(u64, u64)> {
-        if let Some(found) = counts.get(&uid) {
-            return Ok(*found);
-        }
-        let found = match self
-            .events
-            .get(count_key(uid))?
-            .and_then(|v| decode_counts(&v))
-        {
-            Some(stored) => stored,
-            None => self.count_events(uid)?,
-        };
-        counts.insert(uid, found);
-        Ok(found)
     }
 
     /// (event count, total bytes) of an archive, exact for what is stored.
     pub fn archive_counts(&self, uid: u64) -> StoreResult<(u64, u64)> {
-        let mut counts = self.lock_counts();
-        self.counts_locked(&mut counts, uid)
+        Ok(self.log.counts(uid))
     }
 
-    /// Appends events to archives in one batch (atomic with their counts: all or none after
-    /// a crash).
+    /// Appends events to archives; durable after the next `flush`.
     pub fn append_events(&self, writes: &[ArchiveWrite]) -> StoreResult<()> {
-        let mut batch = sled::Batch::default();
-        let mut added: std::collections::HashMap<u64, (u64, u64)> = Default::default();
-        for write in writes {
-            let seq = self.db.generate_id()?;
-            batch.insert(
-                &event_key(write.archive_uid, write.time_ms, seq)[..],
-                write.body.as_bytes(),
-            );
-            let entry = added.entry(write.archive_uid).or_default();
-            entry.0 += 1;
-            entry.1 += write.body.len() as u64;
-        }
-        let mut counts = self.lock_counts();
-        let mut updated = Vec::with_capacity(added.len());
-        for (uid, (count, bytes)) in added {
-            let (c, b) = self.counts_locked(&mut counts, uid)?;
-            let total = (c + count, b + bytes);
-            batch.insert(&count_key(uid)[..], &encode_counts(total)[..]);
-            updated.push((uid, total));
-        }
-        self.events.apply_batch(batch)?;
-        counts.extend(updated);
-        Ok(())
+        let appends: Vec<Append<'_>> = writes
+            .iter()
+            .map(|w| Append {
+                uid: w.archive_uid,
+                time_ms: w.time_ms,
+                body: w.body.as_bytes(),
+            })
+            .collect();
+        self.log.append(&appends)
     }
 
-    /// The archived events of `[from_ms, to_ms)` in event-time order, lazily.
+    /// The archived events of `[from_ms, to_ms)` in event-time order (arrival order within
+    /// a millisecond), lazily.
     pub fn scan_events(
         &self,
         uid: u64,
         from_ms: i64,
         to_ms: i64,
     ) -> impl Iterator<Item = StoreResult<(i64, Vec<u8>)>> + Send + 'static {
-        self.events
-            .range(range_bound(uid, from_ms)..range_bound(uid, to_ms))
-            .map(|item| {
-                let (key, value) = item?;
-                Ok((time_from_bytes(&key[8..16]), value.to_vec()))
-            })
+        self.log.scan(uid, from_ms, to_ms)
     }
 
-    /// (event count, total bytes) of an archive, by a scan of its events.
-    pub fn count_events(&self, uid: u64) -> StoreResult<(u64, u64)> {
-        let mut count = 0;
-        let mut bytes = 0;
-        for item in self
-            .events
-            .range(range_bound(uid, i64::MIN)..count_key(uid))
-        {
-            let (_, value) = item?;
-            count += 1;
-            bytes += value.len() as u64;
-        }
-        Ok((count, bytes))
+    /// The time of an archive's first event in `[from_ms, to_ms)`, without reading it.
+    pub fn first_event_time(&self, uid: u64, from_ms: i64, to_ms: i64) -> Option<i64> {
+        self.log.first_time(uid, from_ms, to_ms)
     }
 
-    /// Removes an archive's events older than `before_ms` (all, with its counts, when `None`);
-    /// returns how many events and bytes went.
+    /// Removes an archive's events older than `before_ms` (all when `None`); returns how
+    /// many events and bytes went. Durable when it returns.
     pub fn delete_events(&self, uid: u64, before_ms: Option<i64>) -> StoreResult<(u64, u64)> {
-        let end = range_bound(uid, before_ms.unwrap_or(i64::MAX));
-        let mut removed = (0u64, 0u64);
-        let mut chunk = (0u64, 0u64);
-        let mut batch = sled::Batch::default();
-        let mut items = self
-            .events
-            .range(range_bound(uid, i64::MIN)..end)
-            .peekable();
-        while let Some(item) = items.next() {
-            let (key, value) = item?;
-            chunk.0 += 1;
-            chunk.1 += value.len() as u64;
-            batch.remove(key);
-            if chunk.0 == 10_000 || items.peek().is_none() {
-                // Each chunk goes with the counts it leaves, in one atomic batch.
-                let mut counts = self.lock_counts();
-                let (c, b) = self.counts_locked(&mut counts, uid)?;
-                let left = (c.saturating_sub(chunk.0), b.saturating_sub(chunk.1));
-                batch.insert(&count_key(uid)[..], &encode_counts(left)[..]);
-                self.events.apply_batch(std::mem::take(&mut batch))?;
-                counts.insert(uid, left);
-                removed = (removed.0 + chunk.0, removed.1 + chunk.1);
-                chunk = (0, 0);
+        let _one_at_a_time = self.removals.lock().unwrap_or_else(|e| e.into_inner());
+        let (removed, floor) = self.log.remove(uid, before_ms);
+        if let Some(floor) = floor {
+            let key = uid.to_be_bytes();
+            let mut floors = self
+                .floors
+                .get(key)?
+                .map(|v| decode_floors(&v))
+                .unwrap_or_default();
+            merge_floor(&mut floors, floor);
+            self.floors.insert(key, encode_floors(&floors))?;
+            if self.flusher.is_some() {
+                self.db.flush()?;
             }
-        }
-        if before_ms.is_none() {
-            let mut counts = self.lock_counts();
-            self.events.remove(count_key(uid))?;
-            counts.remove(&uid);
+            self.log.drop_empty_segments();
         }
         Ok(removed)
+    }
+
+    /// Removes the events of archives that no longer exist (a crash between deleting an
+    /// archive and deleting its events leaves them behind).
+    pub fn retain_archives(&self, live: &std::collections::HashSet<u64>) -> StoreResult<()> {
+        for uid in self.log.archive_uids() {
+            if !live.contains(&uid) {
+                self.delete_events(uid, None)?;
+            }
+        }
+        Ok(())
     }
 
     /// Makes every write made before the call durable (group commit). A no-op for a
@@ -393,7 +370,7 @@ impl Store {
     /// The synchronous flush for shutdown paths and tests.
     pub fn flush_blocking(&self) -> StoreResult<()> {
         if self.flusher.is_some() {
-            self.db.flush()?;
+            sync_all(&self.db, &self.log, &self.resources_dirty).map_err(StoreError)?;
         }
         Ok(())
     }
@@ -434,9 +411,9 @@ mod tests {
             .map(|r| r.unwrap().0)
             .collect();
         assert_eq!(all, vec![-5, 1000, 2000, 3000]);
-        assert_eq!(store.count_events(1).unwrap(), (4, 1 + 1 + 1 + 11));
-        assert_eq!(store.archive_counts(1).unwrap(), (4, 14));
+        assert_eq!(store.archive_counts(1).unwrap(), (4, 1 + 1 + 1 + 11));
         assert_eq!(store.archive_counts(2).unwrap(), (1, 13));
+        assert_eq!(store.first_event_time(1, 0, 5000), Some(1000));
     }
 
     #[test]
@@ -446,37 +423,40 @@ mod tests {
             .append_events(&[write(7, 10, "x"), write(7, 20, "yy"), write(8, 5, "z")])
             .unwrap();
         assert_eq!(store.delete_events(7, Some(20)).unwrap(), (1, 1));
-        assert_eq!(store.count_events(7).unwrap(), (1, 2));
         assert_eq!(store.archive_counts(7).unwrap(), (1, 2));
         assert_eq!(store.delete_events(7, None).unwrap(), (1, 2));
-        assert_eq!(store.count_events(7).unwrap(), (0, 0));
         assert_eq!(store.archive_counts(7).unwrap(), (0, 0));
-        assert_eq!(store.count_events(8).unwrap(), (1, 1));
+        assert_eq!(store.scan_events(7, i64::MIN, i64::MAX).count(), 0);
         assert_eq!(store.archive_counts(8).unwrap(), (1, 1));
     }
 
     #[test]
-    fn archive_counts_are_stored_with_the_events() {
+    fn removals_and_counts_survive_reopen() {
         let dir = std::env::temp_dir().join(format!("ebl-counts-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         {
             let store = Store::open(Some(&dir), 1 << 20).unwrap();
             store
-                .append_events(&[write(3, 10, "ab"), write(3, 20, "cde")])
+                .append_events(&[write(3, 10, "ab"), write(3, 20, "cde"), write(4, 1, "g")])
                 .unwrap();
             store.append_events(&[write(3, 30, "f")]).unwrap();
-            store.delete_events(3, Some(15)).unwrap();
             store.flush_blocking().unwrap();
+            store.delete_events(3, Some(15)).unwrap();
+            store.delete_events(4, None).unwrap();
         }
         let store = Store::open(Some(&dir), 1 << 20).unwrap();
-        // Read from the stored record, and it agrees with a scan.
         assert_eq!(store.archive_counts(3).unwrap(), (2, 4));
-        assert_eq!(store.count_events(3).unwrap(), (2, 4));
+        assert_eq!(store.archive_counts(4).unwrap(), (0, 0));
         let times: Vec<i64> = store
             .scan_events(3, i64::MIN, i64::MAX)
             .map(|r| r.unwrap().0)
             .collect();
         assert_eq!(times, [20, 30]);
+        // Events of archives that no longer exist go at load.
+        store.retain_archives(&Default::default()).unwrap();
+        drop(store);
+        let store = Store::open(Some(&dir), 1 << 20).unwrap();
+        assert_eq!(store.archive_counts(3).unwrap(), (0, 0));
         drop(store);
         let _ = std::fs::remove_dir_all(&dir);
     }
