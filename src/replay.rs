@@ -100,22 +100,26 @@ async fn run(app: &Arc<App>, scope: &Scope, name: &str, control: &Control) -> Re
     };
     let (bus_scope, bus) = arn::parse_event_bus(&replay.destination_arn)
         .ok_or_else(|| ApiError::validation("Destination is not an event bus."))?;
-    let filter = replay.filter_arns.clone();
+    let target = Arc::new(Destination {
+        scope: bus_scope,
+        bus,
+        filter: replay.filter_arns.clone(),
+        replay: name.to_string(),
+    });
+    let mut pipeline = Pipeline::new();
     let end = replay.event_end_ms;
     let mut pace = Pace::new(app.config.replay_max_events_per_second);
     let mut cursor = replay
         .event_last_replayed_ms
         .unwrap_or(replay.event_start_ms);
+    let mut progress = Progress::new(cursor);
 
     while cursor < end {
         if replay_state(app, scope, name) == Some(ReplayState::Cancelling) {
             control.cancel.store(true, Ordering::SeqCst);
         }
-        if control.cancel.load(Ordering::SeqCst) {
+        if control.cancel.load(Ordering::SeqCst) || control.stop.load(Ordering::SeqCst) {
             break;
-        }
-        if control.stop.load(Ordering::SeqCst) {
-            return Ok(());
         }
         if app
             .catalog
@@ -134,11 +138,13 @@ async fn run(app: &Arc<App>, scope: &Scope, name: &str, control: &Control) -> Re
         let slice_start = cursor + (next_time - cursor) / SLICE_MS * SLICE_MS;
         let slice_end = (slice_start + SLICE_MS).min(end);
         let mut batch = Vec::with_capacity(BATCH);
+        let mut whole_slice = true;
         for item in app
             .store
             .scan_events(archive.archive.uid, slice_start, slice_end)
         {
             if control.cancel.load(Ordering::Relaxed) || control.stop.load(Ordering::Relaxed) {
+                whole_slice = false;
                 break;
             }
             let (time_ms, body) = item.map_err(ApiError::storage)?;
@@ -147,39 +153,32 @@ async fn run(app: &Arc<App>, scope: &Scope, name: &str, control: &Control) -> Re
                 tracing::warn!(replay = %name, "skipping an unreadable archived event");
                 continue;
             };
-            let Ok(envelope) = serde_json::from_str::<Value>(&spliced) else {
-                tracing::warn!(replay = %name, "skipping an unreadable archived event");
-                continue;
-            };
-            batch.push(Event::from_parts(
-                bus_scope.clone(),
-                bus.clone(),
-                time_ms,
-                Arc::new(envelope),
-                Arc::from(spliced),
-                0,
-            ));
+            batch.push((time_ms, spliced));
             if batch.len() >= pace.batch_size() {
-                ingest(app, &batch, RuleFilter::Replay(filter.as_deref())).await?;
-                pace.done(batch.len()).await;
-                batch.clear();
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                pipeline.push(app, &target, full, None).await?;
+                pace.done(pipeline.sent).await;
                 // Live PutEvents traffic goes first.
                 tokio::task::yield_now().await;
             }
         }
-        if !batch.is_empty() {
-            ingest(app, &batch, RuleFilter::Replay(filter.as_deref())).await?;
-            pace.done(batch.len()).await;
-        }
-        if control.cancel.load(Ordering::SeqCst) || control.stop.load(Ordering::SeqCst) {
+        if !whole_slice {
             // The slice was not finished: EventLastReplayedTime stays at its start.
-            continue;
+            break;
         }
+        // The slice counts as replayed once its last batch (and all before it) are routed.
+        pipeline.push(app, &target, batch, Some(slice_end)).await?;
+        pace.done(pipeline.sent).await;
         cursor = slice_end;
-        app.catalog.update_replay(scope, name, |r| {
-            r.event_last_replayed_ms = Some(cursor);
-            Ok(())
-        })?;
+        pipeline.reap().await?;
+        progress.save_now_and_then(app, scope, name, pipeline.replayed_until)?;
+    }
+    pipeline.finish().await?;
+    progress.save(app, scope, name, pipeline.replayed_until)?;
+    if control.stop.load(Ordering::SeqCst) && !control.cancel.load(Ordering::SeqCst) {
+        // Server shutdown: the replay resumes from EventLastReplayedTime at the next start.
+        app.store.flush().await.map_err(ApiError::storage)?;
+        return Ok(());
     }
     let cancelled = control.cancel.load(Ordering::SeqCst);
     app.catalog.update_replay(scope, name, |r| {
@@ -194,6 +193,60 @@ async fn run(app: &Arc<App>, scope: &Scope, name: &str, control: &Control) -> Re
     })?;
     app.store.flush().await.map_err(ApiError::storage)?;
     Ok(())
+}
+
+/// Writes EventLastReplayedTime as slices complete, at most every `EVERY` while a replay
+/// runs (a replay of many sparse slices would otherwise spend its time storing it), and
+/// exactly at the end.
+struct Progress {
+    saved: i64,
+    at: std::time::Instant,
+}
+
+impl Progress {
+    const EVERY: std::time::Duration = std::time::Duration::from_millis(100);
+
+    fn new(saved: i64) -> Progress {
+        let now = std::time::Instant::now();
+        Progress {
+            saved,
+            at: now.checked_sub(Self::EVERY).unwrap_or(now),
+        }
+    }
+
+    fn save_now_and_then(
+        &mut self,
+        app: &App,
+        scope: &Scope,
+        name: &str,
+        until: Option<i64>,
+    ) -> Result<(), ApiError> {
+        if self.at.elapsed() < Self::EVERY {
+            return Ok(());
+        }
+        self.save(app, scope, name, until)
+    }
+
+    fn save(
+        &mut self,
+        app: &App,
+        scope: &Scope,
+        name: &str,
+        until: Option<i64>,
+    ) -> Result<(), ApiError> {
+        self.at = std::time::Instant::now();
+        match until {
+            Some(until) if until > self.saved => {
+                self.saved = until;
+                app.catalog.update_replay(scope, name, |r| {
+                    r.event_last_replayed_ms = Some(until);
+                    Ok(())
+                })?;
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
 }
 
 /// Keeps a replay at or under a rate (events per second); no limit when the rate is 0.
@@ -219,8 +272,9 @@ impl Pace {
         }
     }
 
-    async fn done(&mut self, events: usize) {
-        self.sent += events as u64;
+    /// `sent`: events handed on so far in all.
+    async fn done(&mut self, sent: u64) {
+        self.sent = sent;
         if self.rate == 0 {
             return;
         }
@@ -228,6 +282,113 @@ impl Pace {
             self.started + std::time::Duration::from_secs_f64(self.sent as f64 / self.rate as f64);
         tokio::time::sleep_until(due).await;
     }
+}
+
+/// Where a replay's events go.
+struct Destination {
+    scope: Scope,
+    bus: String,
+    filter: Option<Vec<String>>,
+    replay: String,
+}
+
+/// Parses and routes batches of a slice on several tasks at once, so that a replay uses every
+/// core: AWS does not promise order within a slice ("Events are not necessarily replayed in
+/// the exact same order that they were added to the archive", StartReplay), only slice after
+/// slice, which `finish` keeps.
+struct Pipeline {
+    /// Batches being routed, oldest first, each with the end of its slice if it is the
+    /// slice's last batch.
+    running:
+        std::collections::VecDeque<(tokio::task::JoinHandle<Result<(), ApiError>>, Option<i64>)>,
+    limit: usize,
+    sent: u64,
+    /// Every slice before this time has been routed whole.
+    replayed_until: Option<i64>,
+}
+
+impl Pipeline {
+    fn new() -> Pipeline {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Pipeline {
+            running: Default::default(),
+            limit: cores.clamp(1, 4),
+            sent: 0,
+            replayed_until: None,
+        }
+    }
+
+    async fn push(
+        &mut self,
+        app: &Arc<App>,
+        target: &Arc<Destination>,
+        batch: Vec<(i64, String)>,
+        slice_end: Option<i64>,
+    ) -> Result<(), ApiError> {
+        while self.running.len() >= self.limit {
+            self.wait_oldest().await?;
+        }
+        self.sent += batch.len() as u64;
+        let app = app.clone();
+        let target = target.clone();
+        let task = tokio::spawn(async move { route_batch(&app, &target, batch).await });
+        self.running.push_back((task, slice_end));
+        Ok(())
+    }
+
+    async fn wait_oldest(&mut self) -> Result<(), ApiError> {
+        let Some((task, slice_end)) = self.running.pop_front() else {
+            return Ok(());
+        };
+        task.await
+            .map_err(|e| ApiError::internal(format!("replay task failed: {e}")))??;
+        if slice_end.is_some() {
+            self.replayed_until = slice_end;
+        }
+        Ok(())
+    }
+
+    /// Takes in the batches already routed, oldest first.
+    async fn reap(&mut self) -> Result<(), ApiError> {
+        while self
+            .running
+            .front()
+            .is_some_and(|(task, _)| task.is_finished())
+        {
+            self.wait_oldest().await?;
+        }
+        Ok(())
+    }
+
+    async fn finish(&mut self) -> Result<(), ApiError> {
+        while !self.running.is_empty() {
+            self.wait_oldest().await?;
+        }
+        Ok(())
+    }
+}
+
+async fn route_batch(
+    app: &App,
+    target: &Destination,
+    batch: Vec<(i64, String)>,
+) -> Result<(), ApiError> {
+    let mut events = Vec::with_capacity(batch.len());
+    for (time_ms, text) in batch {
+        let Ok(envelope) = serde_json::from_str::<Value>(&text) else {
+            tracing::warn!(replay = %target.replay, "skipping an unreadable archived event");
+            continue;
+        };
+        events.push(Event::from_parts(
+            target.scope.clone(),
+            target.bus.clone(),
+            time_ms,
+            Arc::new(envelope),
+            Arc::from(text),
+            0,
+        ));
+    }
+    ingest(app, &events, RuleFilter::Replay(target.filter.as_deref())).await
 }
 
 fn replay_state(app: &App, scope: &Scope, name: &str) -> Option<ReplayState> {

@@ -1,7 +1,8 @@
 //! An event in; archive writes and deliveries out.
 //!
 //! Archive writes are durable before `ingest` returns (one flush per call, not per event);
-//! deliveries are only queued.
+//! deliveries are only queued, but for those to another bus of this server, which are routed
+//! in the same call.
 
 use std::sync::Arc;
 
@@ -158,8 +159,30 @@ pub async fn ingest(app: &App, events: &[Event], filter: RuleFilter<'_>) -> Resu
             .map_err(ApiError::storage)?;
         app.store.flush().await.map_err(ApiError::storage)?;
     }
+    // Bus-to-bus deliveries are routed here and now; the rest wait in the queue.
+    let mut forwarded = Vec::new();
+    let mut forwarded_jobs = Vec::new();
     for job in jobs {
-        app.delivery.enqueue(job).await;
+        match crate::delivery::inline_bus_event(app, &job) {
+            Some(event) => {
+                forwarded.push(event);
+                forwarded_jobs.push(job);
+            }
+            None => app.delivery.enqueue(job).await,
+        }
+    }
+    if !forwarded.is_empty() {
+        match Box::pin(ingest(app, &forwarded, RuleFilter::All)).await {
+            Ok(()) => forwarded_jobs
+                .iter()
+                .for_each(|job| app.delivery.record_inline(job)),
+            // The queue retries them.
+            Err(_) => {
+                for job in forwarded_jobs {
+                    app.delivery.enqueue(job).await;
+                }
+            }
+        }
     }
     Ok(())
 }

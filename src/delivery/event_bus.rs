@@ -13,7 +13,8 @@ use crate::router::{Event, ingest};
 /// Bus-to-bus hops one event may make; beyond it a rule loop is assumed and the event stops.
 const MAX_HOPS: u8 = 8;
 
-pub async fn put(app: &App, job: &DeliveryJob) -> Result<(), Failure> {
+/// The event that a delivery to `job`'s bus puts on that bus, or why it cannot.
+fn event_for(app: &App, job: &DeliveryJob) -> Result<Event, Failure> {
     let Some((scope, bus)) = arn::parse_event_bus(job.target.arn()) else {
         return Err(Failure::permanent("not an event bus ARN"));
     };
@@ -38,14 +39,19 @@ pub async fn put(app: &App, job: &DeliveryJob) -> Result<(), Failure> {
                 .map_err(|e| Failure::permanent(format!("unreadable event: {e}")))?,
         ),
     };
-    let event = Event::from_parts(
+    Ok(Event::from_parts(
         scope,
         bus,
         job.time_ms,
         envelope,
         job.event.clone(),
         job.hops + 1,
-    );
+    ))
+}
+
+/// A delivery through the queue (retries, dead-letter queues).
+pub async fn put(app: &App, job: &DeliveryJob) -> Result<(), Failure> {
+    let event = event_for(app, job)?;
     ingest(app, &[event], RuleFilter::All)
         .await
         .map_err(|e| Failure {
@@ -53,4 +59,16 @@ pub async fn put(app: &App, job: &DeliveryJob) -> Result<(), Failure> {
             status: None,
             reason: e.message,
         })
+}
+
+/// The event to route at once on the target bus when `job` is for an event bus of this
+/// server that can take it: bus-to-bus deliveries skip the queue (a replay to a rule whose
+/// target is a bus makes one per event). `None` sends the job through the queue, where a
+/// failure is reported, retried or dead-lettered.
+pub fn inline_event(app: &App, job: &DeliveryJob) -> Option<Event> {
+    let parsed = arn::parse(job.target.arn())?;
+    if parsed.service != "events" || !parsed.resource.starts_with("event-bus/") {
+        return None;
+    }
+    event_for(app, job).ok()
 }

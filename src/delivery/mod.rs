@@ -198,6 +198,23 @@ impl Delivery {
         self.pending.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Records a delivery made without the queue (`inline_bus_event`) in the delivery log.
+    pub fn record_inline(&self, job: &DeliveryJob) {
+        let now = now_ms();
+        self.log.push(DeliveryRecord {
+            event_id: job.event_id.clone(),
+            rule_arn: job.rule_arn.clone(),
+            target_id: job.target.id().to_string(),
+            target_arn: job.target.arn().to_string(),
+            attempt: job.attempt,
+            outcome: "succeeded",
+            status: None,
+            error: None,
+            started_ms: now,
+            finished_ms: now,
+        });
+    }
+
     /// A job reached its final outcome.
     fn finished(&self, id: u64) {
         self.lock_pending().remove(&id);
@@ -246,6 +263,8 @@ impl Delivery {
         }
     }
 }
+
+pub use event_bus::inline_event as inline_bus_event;
 
 /// Queues again the deliveries stored at the last shutdown.
 pub fn resume_pending(app: &Arc<App>) {
