@@ -292,6 +292,8 @@ struct Destination {
     replay: String,
 }
 
+type BatchTask = tokio::task::JoinHandle<Result<(), ApiError>>;
+
 /// Parses and routes batches of a slice on several tasks at once, so that a replay uses every
 /// core: AWS does not promise order within a slice ("Events are not necessarily replayed in
 /// the exact same order that they were added to the archive", StartReplay), only slice after

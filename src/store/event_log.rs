@@ -306,10 +306,9 @@ impl EventLog {
             if let Some(n) = name
                 .strip_suffix(".idx")
                 .and_then(|n| n.parse::<u32>().ok())
+                && segments.binary_search(&n).is_err()
             {
-                if segments.binary_search(&n).is_err() {
-                    let _ = std::fs::remove_file(dir.join(&*name));
-                }
+                let _ = std::fs::remove_file(dir.join(&*name));
             }
         }
 

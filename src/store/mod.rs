@@ -123,11 +123,11 @@ impl Drop for Flusher {
 /// changed since the last flush.
 fn sync_all(db: &sled::Db, log: &EventLog, resources_dirty: &AtomicBool) -> Result<(), String> {
     log.sync().map_err(|e| e.0)?;
-    if resources_dirty.swap(false, Ordering::SeqCst) {
-        if let Err(e) = db.flush() {
-            resources_dirty.store(true, Ordering::SeqCst);
-            return Err(e.to_string());
-        }
+    if resources_dirty.swap(false, Ordering::SeqCst)
+        && let Err(e) = db.flush()
+    {
+        resources_dirty.store(true, Ordering::SeqCst);
+        return Err(e.to_string());
     }
     Ok(())
 }
