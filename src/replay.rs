@@ -301,8 +301,7 @@ type BatchTask = tokio::task::JoinHandle<Result<(), ApiError>>;
 struct Pipeline {
     /// Batches being routed, oldest first, each with the end of its slice if it is the
     /// slice's last batch.
-    running:
-        std::collections::VecDeque<(tokio::task::JoinHandle<Result<(), ApiError>>, Option<i64>)>,
+    running: std::collections::VecDeque<(BatchTask, Option<i64>)>,
     limit: usize,
     sent: u64,
     /// Every slice before this time has been routed whole.
