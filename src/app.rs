@@ -24,7 +24,7 @@ impl App {
     /// that were running when the server last stopped.
     pub fn start(config: Config) -> Result<Arc<App>, StoreError> {
         let dir = (!config.in_memory).then_some(config.data_dir.as_path());
-        let store = Store::open(dir, config.cache_mb * 1024 * 1024)?;
+        let store = Store::open_with(dir, config.cache_mb << 20, config.archive_segment_mb << 20)?;
         let catalog = Catalog::load(store.clone())?;
         let destinations = Destinations::load(store.clone())?;
         let (delivery, queue) = Delivery::new(&config);

@@ -62,6 +62,11 @@ pub struct Config {
     #[arg(long, env = "EVENTBRIDGE_LOCAL_CACHE_MB", default_value_t = 64)]
     pub cache_mb: u64,
 
+    /// Size of the archive log's segment files, in MiB (retention frees disk a whole
+    /// segment at a time; tests use small ones to cross segment boundaries).
+    #[arg(long, env = "EVENTBRIDGE_LOCAL_ARCHIVE_SEGMENT_MB", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub archive_segment_mb: u64,
+
     /// Concurrent deliveries to targets.
     #[arg(long, env = "EVENTBRIDGE_LOCAL_DELIVERY_WORKERS", default_value_t = 32)]
     pub delivery_workers: usize,

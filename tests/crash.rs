@@ -6,7 +6,7 @@
 
 mod support;
 
-use support::spawn_binary;
+use support::spawn_binary_with;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -37,6 +37,10 @@ struct Writes {
 
 /// One writer: PutEvents of 10 entries, as fast as it can, until `stop` or the server is gone.
 /// A request that gets no answer is not retried: its events are unacknowledged.
+/// 1 MiB archive segments: each iteration writes several, so kills land while segments are
+/// sealed and their index files written.
+const SMALL_SEGMENTS: &[&str] = &["--archive-segment-mb", "1"];
+
 async fn writer(addr: SocketAddr, next_seq: Arc<AtomicU64>, stop: Arc<AtomicBool>) -> Writes {
     let client: Client<HttpConnector, Full<Bytes>> =
         Client::builder(TokioExecutor::new()).build_http();
@@ -122,7 +126,7 @@ struct Counts {
 
 async fn one_crash(iteration: usize) -> Counts {
     let dir = temp_dir(&format!("crash-{iteration}"));
-    let (mut child, addr) = spawn_binary(&dir);
+    let (mut child, addr) = spawn_binary_with(&dir, SMALL_SEGMENTS);
     let api = Api::new(addr);
     let bus = api
         .call("CreateEventBus", json!({"Name": "crashing"}))
@@ -161,7 +165,7 @@ async fn one_crash(iteration: usize) -> Counts {
     );
 
     // Restart on the same data: the count covers every acknowledged event.
-    let (mut child, addr) = spawn_binary(&dir);
+    let (mut child, addr) = spawn_binary_with(&dir, SMALL_SEGMENTS);
     let described = Api::new(addr)
         .call("DescribeArchive", json!({"ArchiveName": "crash-archive"}))
         .await;

@@ -13,6 +13,13 @@
 //! Events are removed (retention, deleted archives) by *floors*: "every event of archive A at
 //! a position before P with a time before T is gone". The caller keeps the floors durable and
 //! hands them back at open; a segment none of whose events is live any more is deleted.
+//!
+//! Retention by event time can leave old segments mostly dead (events put with old `Time`s
+//! are spread over many segments). A sealed segment less than half live is *packed*: its live
+//! records are copied to a new `.packed` segment, the caller stores "new replaces old"
+//! durably, and only then is the old one deleted. At open, a `.packed` segment the caller does
+//! not know is an unfinished copy and goes; a segment that was replaced goes.
+//! Segment numbers are never reused (floors and replacements name them).
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fs::{File, OpenOptions};
@@ -24,7 +31,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use super::{StoreError, StoreResult};
 
 /// A segment is sealed once it holds this much (a single larger record still fits).
-const SEGMENT_BYTES: u64 = 64 << 20;
+pub const SEGMENT_BYTES: u64 = 64 << 20;
 const HEADER: usize = 24;
 /// Trailer of a segment index file: entry count u64, crc32 u32, magic u32.
 const IDX_MAGIC: u32 = 0x4542_4c31;
@@ -77,6 +84,8 @@ struct Index {
     archives: HashMap<u64, ArchiveIndex>,
     /// Live events per segment; a sealed segment at zero is deleted.
     live: HashMap<u32, u64>,
+    /// Records written to each segment, live or not.
+    total: HashMap<u32, u64>,
 }
 
 impl Index {
@@ -88,6 +97,15 @@ impl Index {
         archive.bytes += u64::from(entry.len);
         *self.live.entry(segment).or_default() += 1;
     }
+}
+
+/// The live records of a segment copied into a new one, not yet visible (see `pack`).
+pub struct Packed {
+    pub old: u32,
+    pub new: u32,
+    file: Arc<File>,
+    /// (archive, time, old position, new offset, length)
+    moves: Vec<(u64, i64, Position, u32, u32)>,
 }
 
 /// The segment being appended to.
@@ -114,6 +132,8 @@ pub struct EventLog {
     index: RwLock<Index>,
     /// Open files for reading, by segment number.
     files: RwLock<HashMap<u32, Arc<File>>>,
+    /// The number of the next segment created (sealing or packing).
+    next_segment: std::sync::atomic::AtomicU32,
 }
 
 /// One event to append.
@@ -129,6 +149,10 @@ fn io_error(what: &str, path: &Path, e: std::io::Error) -> StoreError {
 
 fn segment_path(dir: &Path, segment: u32) -> PathBuf {
     dir.join(format!("{segment:08}.log"))
+}
+
+fn packed_path(dir: &Path, segment: u32) -> PathBuf {
+    dir.join(format!("{segment:08}.packed"))
 }
 
 fn index_path(dir: &Path, segment: u32) -> PathBuf {
@@ -270,35 +294,57 @@ fn create_segment(dir: &Path, segment: u32) -> StoreResult<File> {
 impl EventLog {
     /// Opens the log in `dir` (created if missing), dropping what `floors` remove; a
     /// temporary log lives in a fresh folder that goes when the log is dropped.
-    pub fn open(dir: Option<&Path>, floors: &HashMap<u64, Vec<Floor>>) -> StoreResult<EventLog> {
-        Self::open_with(dir, floors, SEGMENT_BYTES)
-    }
-
-    /// `open` with a chosen segment size (tests use small ones).
-    fn open_with(
+    /// `replaced` maps each packed segment the caller committed to the segment it replaced.
+    /// `segment_bytes` is at most 2 GiB (offsets are 32-bit).
+    pub fn open(
         dir: Option<&Path>,
         floors: &HashMap<u64, Vec<Floor>>,
+        replaced: &HashMap<u32, u32>,
         segment_bytes: u64,
     ) -> StoreResult<EventLog> {
+        let segment_bytes = segment_bytes.clamp(1, 1 << 31);
         let (dir, temporary) = match dir {
             Some(dir) => (dir.to_path_buf(), false),
             None => (temporary_dir(), true),
         };
         std::fs::create_dir_all(&dir).map_err(|e| io_error("creating", &dir, e))?;
+        let dead: std::collections::HashSet<u32> = replaced.values().copied().collect();
         let mut segments = Vec::new();
         for item in std::fs::read_dir(&dir).map_err(|e| io_error("listing", &dir, e))? {
             let name = item.map_err(|e| io_error("listing", &dir, e))?.file_name();
             let name = name.to_string_lossy();
-            if let Some(n) = name
-                .strip_suffix(".log")
-                .and_then(|n| n.parse::<u32>().ok())
-            {
-                segments.push(n);
-            } else if name.ends_with(".tmp") {
-                let _ = std::fs::remove_file(dir.join(&*name));
+            let number = |suffix: &str| name.strip_suffix(suffix)?.parse::<u32>().ok();
+            let found = match (number(".log"), number(".packed")) {
+                (Some(n), _) => Some((n, segment_path(&dir, n))),
+                (_, Some(n)) if replaced.contains_key(&n) => Some((n, packed_path(&dir, n))),
+                // A copy that was never committed.
+                (_, Some(n)) => {
+                    remove_segment_files(&dir, n);
+                    None
+                }
+                _ => {
+                    if name.ends_with(".tmp") {
+                        let _ = std::fs::remove_file(dir.join(&*name));
+                    }
+                    None
+                }
+            };
+            match found {
+                Some((n, _)) if dead.contains(&n) => remove_segment_files(&dir, n),
+                Some(found) => segments.push(found),
+                None => {}
             }
         }
         segments.sort_unstable();
+        let segment_numbers: Vec<u32> = segments.iter().map(|(n, _)| *n).collect();
+        // Never reuse a number that a floor or a replacement names.
+        let high_water = segment_numbers
+            .iter()
+            .copied()
+            .chain(replaced.iter().flat_map(|(k, v)| [*k, *v]))
+            .chain(floors.values().flatten().map(|f| segment_of(f.position)))
+            .max()
+            .unwrap_or(0);
         // Index files whose segment was deleted while they were being written.
         for item in std::fs::read_dir(&dir).map_err(|e| io_error("listing", &dir, e))? {
             let name = item.map_err(|e| io_error("listing", &dir, e))?.file_name();
@@ -306,7 +352,7 @@ impl EventLog {
             if let Some(n) = name
                 .strip_suffix(".idx")
                 .and_then(|n| n.parse::<u32>().ok())
-                && segments.binary_search(&n).is_err()
+                && segment_numbers.binary_search(&n).is_err()
             {
                 let _ = std::fs::remove_file(dir.join(&*name));
             }
@@ -314,8 +360,7 @@ impl EventLog {
 
         let mut index = Index::default();
         let mut files = HashMap::new();
-        for &segment in &segments {
-            let path = segment_path(&dir, segment);
+        for (segment, path) in segments {
             let entries = match read_index_file(&index_path(&dir, segment)) {
                 Some(entries) => entries,
                 None => {
@@ -333,6 +378,7 @@ impl EventLog {
                     entries
                 }
             };
+            index.total.insert(segment, entries.len() as u64);
             for entry in &entries {
                 let pos = position(segment, entry.offset);
                 let removed = floors
@@ -351,7 +397,7 @@ impl EventLog {
         }
 
         // Appends always go to a fresh segment: the old ones stay as they are.
-        let segment = segments.last().map_or(1, |last| last + 1);
+        let segment = high_water + 1;
         let file = Arc::new(create_segment(&dir, segment)?);
         files.insert(segment, file.clone());
         Ok(EventLog {
@@ -367,6 +413,7 @@ impl EventLog {
             }),
             index: RwLock::new(index),
             files: RwLock::new(files),
+            next_segment: std::sync::atomic::AtomicU32::new(segment + 1),
             dir,
             temporary,
             segment_bytes,
@@ -424,6 +471,7 @@ impl EventLog {
             for entry in &w.entries[first_entry..] {
                 index.insert(w.segment, entry);
             }
+            *index.total.entry(w.segment).or_default() += (w.entries.len() - first_entry) as u64;
             start = end;
         }
         Ok(())
@@ -432,7 +480,9 @@ impl EventLog {
     /// Closes the current segment (its index file is written in the background once it is
     /// durable) and starts the next one.
     fn seal(&self, w: &mut Writer) -> StoreResult<()> {
-        let next = w.segment + 1;
+        let next = self
+            .next_segment
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let file = Arc::new(create_segment(&self.dir, next)?);
         let sealed = std::mem::replace(&mut w.file, file.clone());
         let entries = std::mem::take(&mut w.entries);
@@ -564,6 +614,7 @@ impl EventLog {
             .collect();
         for segment in &empty {
             index.live.remove(segment);
+            index.total.remove(segment);
         }
         drop(index);
         let mut files = self.files.write().unwrap_or_else(|e| e.into_inner());
@@ -585,17 +636,15 @@ impl EventLog {
         }
     }
 
-    fn read_record(&self, pos: Position, len: u32) -> StoreResult<Option<Vec<u8>>> {
-        let Some(file) = self
-            .files
+    fn file(&self, segment: u32) -> Option<Arc<File>> {
+        self.files
             .read()
             .unwrap_or_else(|e| e.into_inner())
-            .get(&segment_of(pos))
+            .get(&segment)
             .cloned()
-        else {
-            // Its segment went with a removal after the scan saw the entry.
-            return Ok(None);
-        };
+    }
+
+    fn read_record(file: &File, pos: Position, len: u32) -> StoreResult<Vec<u8>> {
         let mut record = vec![0u8; HEADER + len as usize];
         file.read_exact_at(&mut record, u64::from(pos as u32))
             .map_err(|e| StoreError(format!("reading the archive log: {e}")))?;
@@ -607,7 +656,125 @@ impl EventLog {
             )));
         }
         record.drain(..HEADER);
-        Ok(Some(record))
+        Ok(record)
+    }
+
+    /// Sealed segments less than half live, worth packing.
+    pub fn sparse_segments(&self) -> Vec<u32> {
+        let current = self.lock_writer().segment;
+        let index = self.read_index();
+        let mut sparse: Vec<u32> = index
+            .live
+            .iter()
+            .filter(|(segment, live)| {
+                **segment != current
+                    && **live > 0
+                    && **live * 2 < index.total.get(segment).copied().unwrap_or(0)
+            })
+            .map(|(segment, _)| *segment)
+            .collect();
+        sparse.sort_unstable();
+        sparse
+    }
+
+    /// Copies the live records of `old` into a new packed segment, durably, index file
+    /// included; nothing changes for readers until `commit_pack`. The caller serializes
+    /// `pack`, `commit_pack` and `remove`, and stores `new replaces old` in between.
+    pub fn pack(&self, old: u32) -> StoreResult<Option<Packed>> {
+        let Some(source) = self.file(old) else {
+            return Ok(None);
+        };
+        let mut live: Vec<(u64, i64, Position, u32)> = {
+            let index = self.read_index();
+            index
+                .archives
+                .iter()
+                .flat_map(|(uid, archive)| {
+                    archive
+                        .events
+                        .iter()
+                        .filter(|((_, pos), _)| segment_of(*pos) == old)
+                        .map(|((time, pos), len)| (*uid, *time, *pos, *len))
+                })
+                .collect()
+        };
+        live.sort_unstable_by_key(|(_, _, pos, _)| *pos);
+        let new = self
+            .next_segment
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let path = packed_path(&self.dir, new);
+        let file = OpenOptions::new()
+            .create_new(true)
+            .read(true)
+            .append(true)
+            .open(&path)
+            .map_err(|e| io_error("creating", &path, e))?;
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, &file);
+        let mut moves = Vec::with_capacity(live.len());
+        let mut entries = Vec::with_capacity(live.len());
+        let mut offset = 0u64;
+        let mut record = Vec::new();
+        for (uid, time_ms, pos, len) in live {
+            let body = Self::read_record(&source, pos, len)?;
+            record.clear();
+            encode_record(&mut record, uid, time_ms, &body);
+            out.write_all(&record)
+                .map_err(|e| io_error("writing", &path, e))?;
+            moves.push((uid, time_ms, pos, offset as u32, len));
+            entries.push(Entry {
+                uid,
+                time_ms,
+                offset: offset as u32,
+                len,
+            });
+            offset += record.len() as u64;
+        }
+        out.flush().map_err(|e| io_error("writing", &path, e))?;
+        drop(out);
+        if !self.temporary {
+            write_index_file(&self.dir, new, &file, &entries)?;
+            File::open(&self.dir)
+                .and_then(|d| d.sync_all())
+                .map_err(|e| io_error("syncing", &self.dir, e))?;
+        }
+        Ok(Some(Packed {
+            old,
+            new,
+            file: Arc::new(file),
+            moves,
+        }))
+    }
+
+    /// Points the index at the packed copy and deletes the old segment (call once the
+    /// replacement is durable).
+    pub fn commit_pack(&self, packed: Packed) {
+        self.files
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(packed.new, packed.file.clone());
+        let mut index = self.write_index();
+        let mut moved = 0u64;
+        for (uid, time_ms, old_pos, offset, len) in &packed.moves {
+            let Some(archive) = index.archives.get_mut(uid) else {
+                continue;
+            };
+            if archive.events.remove(&(*time_ms, *old_pos)).is_some() {
+                archive
+                    .events
+                    .insert((*time_ms, position(packed.new, *offset)), *len);
+                moved += 1;
+            }
+        }
+        index.live.remove(&packed.old);
+        index.total.remove(&packed.old);
+        index.live.insert(packed.new, moved);
+        index.total.insert(packed.new, packed.moves.len() as u64);
+        drop(index);
+        self.files
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&packed.old);
+        remove_segment_files(&self.dir, packed.old);
     }
 }
 
@@ -621,6 +788,7 @@ impl Drop for EventLog {
 
 fn remove_segment_files(dir: &Path, segment: u32) {
     let _ = std::fs::remove_file(segment_path(dir, segment));
+    let _ = std::fs::remove_file(packed_path(dir, segment));
     let _ = std::fs::remove_file(index_path(dir, segment));
 }
 
@@ -643,7 +811,9 @@ pub struct Scan {
     uid: u64,
     next: (i64, Position),
     to_ms: i64,
-    pending: VecDeque<(i64, Position, u32)>,
+    /// Entries to read, each with its segment's file as it was when the entry was seen (a
+    /// segment packed meanwhile stays readable through it).
+    pending: VecDeque<(i64, Position, u32, Option<Arc<File>>)>,
     done: bool,
 }
 
@@ -660,27 +830,28 @@ impl Iterator for Scan {
                 }
                 let index = self.log.read_index();
                 let archive = index.archives.get(&self.uid)?;
+                let files = self.log.files.read().unwrap_or_else(|e| e.into_inner());
                 self.pending.extend(
                     archive
                         .events
                         .range(self.next..(self.to_ms, 0))
                         .take(SCAN_CHUNK)
-                        .map(|((t, p), len)| (*t, *p, *len)),
+                        .map(|((t, p), len)| (*t, *p, *len, files.get(&segment_of(*p)).cloned())),
                 );
                 match self.pending.back() {
-                    Some(&(t, p, _)) if self.pending.len() == SCAN_CHUNK => self.next = (t, p + 1),
+                    Some(&(t, p, _, _)) if self.pending.len() == SCAN_CHUNK => {
+                        self.next = (t, p + 1)
+                    }
                     _ => self.done = true,
                 }
                 if self.pending.is_empty() {
                     return None;
                 }
             }
-            let (time_ms, pos, len) = self.pending.pop_front()?;
-            match self.log.read_record(pos, len) {
-                Ok(Some(body)) => return Some(Ok((time_ms, body))),
-                Ok(None) => continue,
-                Err(e) => return Some(Err(e)),
-            }
+            let (time_ms, pos, len, file) = self.pending.pop_front()?;
+            // No file: its segment went with a removal after the index listed the entry.
+            let Some(file) = file else { continue };
+            return Some(EventLog::read_record(&file, pos, len).map(|body| (time_ms, body)));
         }
     }
 }
@@ -746,7 +917,9 @@ mod tests {
     fn orders_by_time_then_arrival_across_segments_and_reopens() {
         let dir = temp();
         let expected = {
-            let log = Arc::new(EventLog::open_with(Some(&dir.0), &HashMap::new(), 100).unwrap());
+            let log = Arc::new(
+                EventLog::open(Some(&dir.0), &HashMap::new(), &HashMap::new(), 100).unwrap(),
+            );
             // ~28-byte records in 100-byte segments: several seals.
             for i in 0..20i64 {
                 append(
@@ -780,7 +953,9 @@ mod tests {
                     std::fs::remove_file(index_path(&dir.0, n)).unwrap();
                 }
             }
-            let log = Arc::new(EventLog::open_with(Some(&dir.0), &HashMap::new(), 100).unwrap());
+            let log = Arc::new(
+                EventLog::open(Some(&dir.0), &HashMap::new(), &HashMap::new(), 100).unwrap(),
+            );
             assert_eq!(all(&log, 1), expected);
             assert_eq!(log.counts(2), (20, 100));
         }
@@ -790,7 +965,13 @@ mod tests {
     fn a_torn_tail_is_cut_and_the_rest_kept() {
         let dir = temp();
         {
-            let log = EventLog::open(Some(&dir.0), &HashMap::new()).unwrap();
+            let log = EventLog::open(
+                Some(&dir.0),
+                &HashMap::new(),
+                &HashMap::new(),
+                SEGMENT_BYTES,
+            )
+            .unwrap();
             append(&log, &[(1, 10, "first"), (1, 20, "second")]);
             log.sync().unwrap();
         }
@@ -803,7 +984,15 @@ mod tests {
         let mut file = OpenOptions::new().append(true).open(&path).unwrap();
         file.write_all(&record[..record.len() / 2]).unwrap();
         drop(file);
-        let log = Arc::new(EventLog::open(Some(&dir.0), &HashMap::new()).unwrap());
+        let log = Arc::new(
+            EventLog::open(
+                Some(&dir.0),
+                &HashMap::new(),
+                &HashMap::new(),
+                SEGMENT_BYTES,
+            )
+            .unwrap(),
+        );
         assert_eq!(
             all(&log, 1),
             [(10, "first".to_string()), (20, "second".to_string())]
@@ -818,7 +1007,15 @@ mod tests {
         let mut file = OpenOptions::new().append(true).open(&path).unwrap();
         file.write_all(&record).unwrap();
         drop(file);
-        let log = Arc::new(EventLog::open(Some(&dir.0), &HashMap::new()).unwrap());
+        let log = Arc::new(
+            EventLog::open(
+                Some(&dir.0),
+                &HashMap::new(),
+                &HashMap::new(),
+                SEGMENT_BYTES,
+            )
+            .unwrap(),
+        );
         assert_eq!(all(&log, 1).len(), 2);
         // Appends go on in a new segment.
         append(&log, &[(1, 50, "after")]);
@@ -829,7 +1026,9 @@ mod tests {
     fn floors_keep_removals_across_reopen_and_empty_segments_go() {
         let dir = temp();
         let (floor_a, floor_b) = {
-            let log = Arc::new(EventLog::open_with(Some(&dir.0), &HashMap::new(), 64).unwrap());
+            let log = Arc::new(
+                EventLog::open(Some(&dir.0), &HashMap::new(), &HashMap::new(), 64).unwrap(),
+            );
             for t in 0..10 {
                 append(&log, &[(1, t * 10, "aaaa"), (2, t * 10, "bbbb")]);
             }
@@ -851,10 +1050,70 @@ mod tests {
             (floor_a.unwrap(), floor_b.unwrap())
         };
         let floors = HashMap::from([(1, vec![floor_a]), (2, vec![floor_b])]);
-        let log = Arc::new(EventLog::open_with(Some(&dir.0), &floors, 64).unwrap());
+        let log = Arc::new(EventLog::open(Some(&dir.0), &floors, &HashMap::new(), 64).unwrap());
         let times: Vec<i64> = all(&log, 1).iter().map(|(t, _)| *t).collect();
         assert_eq!(times, [5, 50, 60, 70, 80, 90]);
         assert_eq!(log.counts(2), (0, 0));
         assert_eq!(log.archive_uids(), [1]);
+    }
+
+    #[test]
+    fn packing_sparse_segments_keeps_the_live_events_once() {
+        let dir = temp();
+        let floor;
+        let packed_pairs;
+        let expected;
+        {
+            let log = Arc::new(
+                EventLog::open(Some(&dir.0), &HashMap::new(), &HashMap::new(), 200).unwrap(),
+            );
+            // Old and new event times share every segment, as with events put with old Times.
+            for i in 0..40i64 {
+                let time = if i % 4 == 0 { 1_000 + i } else { i };
+                append(&log, &[(1, time, &format!("event-{i:02}"))]);
+            }
+            log.sync().unwrap();
+            let ((removed, _), f) = log.remove(1, Some(1_000));
+            assert_eq!(removed, 30);
+            floor = f.unwrap();
+            log.drop_empty_segments();
+            expected = all(&log, 1);
+            assert_eq!(expected.len(), 10);
+            let sparse = log.sparse_segments();
+            assert!(!sparse.is_empty());
+            let mut pairs = Vec::new();
+            for segment in sparse {
+                let packed = log.pack(segment).unwrap().unwrap();
+                pairs.push((packed.new, packed.old));
+                log.commit_pack(packed);
+            }
+            assert_eq!(all(&log, 1), expected);
+            assert_eq!(log.counts(1), (10, 80));
+            assert!(log.sparse_segments().is_empty());
+            // A pack that is never committed: its copy goes at the next open.
+            let last_sealed = *log
+                .read_index()
+                .live
+                .keys()
+                .filter(|s| **s != log.lock_writer().segment)
+                .max()
+                .unwrap();
+            let uncommitted = log.pack(last_sealed).unwrap().unwrap();
+            assert!(packed_path(&dir.0, uncommitted.new).exists());
+            packed_pairs = pairs;
+        }
+        let floors = HashMap::from([(1, vec![floor])]);
+        let replaced: HashMap<u32, u32> = packed_pairs.iter().copied().collect();
+        let log = Arc::new(EventLog::open(Some(&dir.0), &floors, &replaced, 200).unwrap());
+        assert_eq!(all(&log, 1), expected);
+        assert_eq!(log.counts(1), (10, 80));
+        assert!(
+            segment_files(&dir.0, ".packed")
+                .iter()
+                .all(|n| replaced.contains_key(n))
+        );
+        for old in replaced.values() {
+            assert!(!segment_path(&dir.0, *old).exists());
+        }
     }
 }

@@ -92,6 +92,8 @@ pub struct Store {
     trees: Vec<sled::Tree>,
     /// Archive uid -> the floors of its removed events (see `event_log`).
     floors: sled::Tree,
+    /// Packed segment -> the segment it replaced (see `event_log`).
+    replaced: sled::Tree,
     log: Arc<EventLog>,
     /// Set by every resource write, cleared by the flush that makes it durable.
     resources_dirty: Arc<AtomicBool>,
@@ -194,6 +196,15 @@ impl Store {
     /// Opens the store in `dir`, or a temporary one that leaves nothing behind when `dir` is
     /// `None`. `cache_bytes` bounds sled's page cache (its default is 1 GiB).
     pub fn open(dir: Option<&Path>, cache_bytes: u64) -> StoreResult<Store> {
+        Self::open_with(dir, cache_bytes, event_log::SEGMENT_BYTES)
+    }
+
+    /// `open` with a chosen size of the archive log's segment files.
+    pub fn open_with(
+        dir: Option<&Path>,
+        cache_bytes: u64,
+        segment_bytes: u64,
+    ) -> StoreResult<Store> {
         let config = sled::Config::new().cache_capacity(cache_bytes);
         let config = match dir {
             Some(dir) => config.path(dir),
@@ -215,9 +226,22 @@ impl Store {
             );
             known.insert(uid, decode_floors(&value));
         }
+        let replaced_tree = db.open_tree("archive-log-replaced")?;
+        let mut replaced = HashMap::new();
+        for item in replaced_tree.iter() {
+            let (key, value) = item?;
+            let number = |b: &[u8]| {
+                b.try_into()
+                    .map(u32::from_be_bytes)
+                    .map_err(|_| StoreError("corrupt archive log replacement".into()))
+            };
+            replaced.insert(number(&key)?, number(&value)?);
+        }
         let log = Arc::new(EventLog::open(
             dir.map(|d| d.join("archive-log")).as_deref(),
             &known,
+            &replaced,
+            segment_bytes,
         )?);
         let resources_dirty = Arc::new(AtomicBool::new(false));
         let flusher = match dir {
@@ -230,6 +254,7 @@ impl Store {
         Ok(Store {
             trees,
             floors,
+            replaced: replaced_tree,
             log,
             resources_dirty,
             flusher,
@@ -333,8 +358,26 @@ impl Store {
                 self.db.flush()?;
             }
             self.log.drop_empty_segments();
+            self.pack_sparse_segments()?;
         }
         Ok(removed)
+    }
+
+    /// Rewrites the segments that removals left mostly dead, so that disk space comes back
+    /// even when old and new events share segments. Called with the removals lock held.
+    fn pack_sparse_segments(&self) -> StoreResult<()> {
+        for segment in self.log.sparse_segments() {
+            let Some(packed) = self.log.pack(segment)? else {
+                continue;
+            };
+            self.replaced
+                .insert(packed.new.to_be_bytes(), &packed.old.to_be_bytes())?;
+            if self.flusher.is_some() {
+                self.db.flush()?;
+            }
+            self.log.commit_pack(packed);
+        }
+        Ok(())
     }
 
     /// Removes the events of archives that no longer exist (a crash between deleting an
@@ -457,6 +500,47 @@ mod tests {
         drop(store);
         let store = Store::open(Some(&dir), 1 << 20).unwrap();
         assert_eq!(store.archive_counts(3).unwrap(), (0, 0));
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn retention_packs_mixed_segments_and_the_packing_survives_reopen() {
+        let dir = std::env::temp_dir().join(format!("ebl-pack-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        // Bytes of the segment files (index files come and go in the background).
+        let log_files = |dir: &Path| -> u64 {
+            std::fs::read_dir(dir.join("archive-log"))
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|x| x == "log" || x == "packed"))
+                .map(|p| std::fs::metadata(p).unwrap().len())
+                .sum()
+        };
+        let before;
+        {
+            let store = Store::open_with(Some(&dir), 1 << 20, 300).unwrap();
+            for i in 0..60i64 {
+                let time = if i % 5 == 0 { 10_000 + i } else { i };
+                store
+                    .append_events(&[write(9, time, "0123456789")])
+                    .unwrap();
+            }
+            store.flush_blocking().unwrap();
+            before = log_files(&dir);
+            assert_eq!(store.delete_events(9, Some(10_000)).unwrap(), (48, 480));
+            assert!(log_files(&dir) < before, "no disk space came back");
+        }
+        let store = Store::open_with(Some(&dir), 1 << 20, 300).unwrap();
+        let times: Vec<i64> = store
+            .scan_events(9, i64::MIN, i64::MAX)
+            .map(|r| r.unwrap().0)
+            .collect();
+        assert_eq!(
+            times,
+            (0..60).step_by(5).map(|i| 10_000 + i).collect::<Vec<_>>()
+        );
+        assert_eq!(store.archive_counts(9).unwrap(), (12, 120));
         drop(store);
         let _ = std::fs::remove_dir_all(&dir);
     }

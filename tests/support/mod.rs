@@ -204,10 +204,16 @@ pub fn temp_dir(name: &str) -> std::path::PathBuf {
 /// Starts the real binary on an ephemeral port with its data in `dir` and reads the address
 /// it prints.
 pub fn spawn_binary(dir: &Path) -> (std::process::Child, SocketAddr) {
+    spawn_binary_with(dir, &[])
+}
+
+/// `spawn_binary` with extra command-line flags.
+pub fn spawn_binary_with(dir: &Path, flags: &[&str]) -> (std::process::Child, SocketAddr) {
     use std::io::BufRead;
     use std::process::{Command, Stdio};
     let mut child = Command::new(env!("CARGO_BIN_EXE_eventbridge-local"))
         .args(["--port", "0", "--data-dir", dir.to_str().unwrap()])
+        .args(flags)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
