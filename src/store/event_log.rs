@@ -487,12 +487,17 @@ impl EventLog {
         let sealed = std::mem::replace(&mut w.file, file.clone());
         let entries = std::mem::take(&mut w.entries);
         let segment = std::mem::replace(&mut w.segment, next);
+        let empty = w.len == 0 && entries.is_empty();
         w.len = 0;
         w.dir_dirty = true;
-        self.files
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(next, file);
+        let mut files = self.files.write().unwrap_or_else(|e| e.into_inner());
+        files.insert(next, file);
+        if empty {
+            files.remove(&segment);
+            remove_segment_files(&self.dir, segment);
+            return Ok(());
+        }
+        drop(files);
         if !self.temporary {
             w.unsynced.push(sealed.clone());
             let dir = self.dir.clone();
@@ -504,6 +509,21 @@ impl EventLog {
                     }
                 })
                 .map_err(|e| StoreError(e.to_string()))?;
+        }
+        Ok(())
+    }
+
+    /// Moves appends to a segment numbered after every packed one. Without it, a later
+    /// removal's floor (which ends past the packed records it removed) would also cover
+    /// events appended afterwards to the lower-numbered current segment.
+    pub fn append_after_packed(&self) -> StoreResult<()> {
+        let mut writer = self.lock_writer();
+        let newest = self
+            .next_segment
+            .load(std::sync::atomic::Ordering::SeqCst)
+            .saturating_sub(1);
+        if writer.segment < newest {
+            self.seal(&mut writer)?;
         }
         Ok(())
     }
@@ -1060,9 +1080,9 @@ mod tests {
     #[test]
     fn packing_sparse_segments_keeps_the_live_events_once() {
         let dir = temp();
-        let floor;
+        let mut floors = Vec::new();
         let packed_pairs;
-        let expected;
+        let mut expected;
         {
             let log = Arc::new(
                 EventLog::open(Some(&dir.0), &HashMap::new(), &HashMap::new(), 200).unwrap(),
@@ -1075,7 +1095,7 @@ mod tests {
             log.sync().unwrap();
             let ((removed, _), f) = log.remove(1, Some(1_000));
             assert_eq!(removed, 30);
-            floor = f.unwrap();
+            floors.push(f.unwrap());
             log.drop_empty_segments();
             expected = all(&log, 1);
             assert_eq!(expected.len(), 10);
@@ -1090,6 +1110,16 @@ mod tests {
             assert_eq!(all(&log, 1), expected);
             assert_eq!(log.counts(1), (10, 80));
             assert!(log.sparse_segments().is_empty());
+            log.append_after_packed().unwrap();
+            // A removal after packing ends past the packed records; an event appended after
+            // it with an old time is not removed, now or after a reopen.
+            let ((removed, _), f) = log.remove(1, Some(1_005));
+            assert_eq!(removed, 2);
+            floors.push(f.unwrap());
+            append(&log, &[(1, 3, "late-event")]);
+            log.sync().unwrap();
+            expected = all(&log, 1);
+            assert_eq!(expected.first().unwrap(), &(3, "late-event".to_string()));
             // A pack that is never committed: its copy goes at the next open.
             let last_sealed = *log
                 .read_index()
@@ -1102,11 +1132,11 @@ mod tests {
             assert!(packed_path(&dir.0, uncommitted.new).exists());
             packed_pairs = pairs;
         }
-        let floors = HashMap::from([(1, vec![floor])]);
+        let floors = HashMap::from([(1, floors)]);
         let replaced: HashMap<u32, u32> = packed_pairs.iter().copied().collect();
         let log = Arc::new(EventLog::open(Some(&dir.0), &floors, &replaced, 200).unwrap());
         assert_eq!(all(&log, 1), expected);
-        assert_eq!(log.counts(1), (10, 80));
+        assert_eq!(log.counts(1), (9, 74));
         assert!(
             segment_files(&dir.0, ".packed")
                 .iter()
