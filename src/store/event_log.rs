@@ -679,22 +679,37 @@ impl EventLog {
         Ok(record)
     }
 
-    /// Sealed segments less than half live, worth packing.
-    pub fn sparse_segments(&self) -> Vec<u32> {
-        let current = self.lock_writer().segment;
+    /// Segments at most half live, worth packing; the current segment is sealed first when
+    /// it is one of them (or the space it holds would only come back once it fills up).
+    pub fn sparse_segments(&self) -> StoreResult<Vec<u32>> {
+        let mut writer = self.lock_writer();
+        let is_sparse = |index: &Index, segment: u32, live: u64| {
+            live > 0 && live * 2 <= index.total.get(&segment).copied().unwrap_or(0)
+        };
+        let current = writer.segment;
+        let current_sparse = {
+            let index = self.read_index();
+            is_sparse(
+                &index,
+                current,
+                index.live.get(&current).copied().unwrap_or(0),
+            )
+        };
+        if current_sparse {
+            self.seal(&mut writer)?;
+        }
+        drop(writer);
         let index = self.read_index();
         let mut sparse: Vec<u32> = index
             .live
             .iter()
             .filter(|(segment, live)| {
-                **segment != current
-                    && **live > 0
-                    && **live * 2 < index.total.get(segment).copied().unwrap_or(0)
+                (**segment != current || current_sparse) && is_sparse(&index, **segment, **live)
             })
             .map(|(segment, _)| *segment)
             .collect();
         sparse.sort_unstable();
-        sparse
+        Ok(sparse)
     }
 
     /// Copies the live records of `old` into a new packed segment, durably, index file
@@ -1099,7 +1114,7 @@ mod tests {
             log.drop_empty_segments();
             expected = all(&log, 1);
             assert_eq!(expected.len(), 10);
-            let sparse = log.sparse_segments();
+            let sparse = log.sparse_segments().unwrap();
             assert!(!sparse.is_empty());
             let mut pairs = Vec::new();
             for segment in sparse {
@@ -1109,7 +1124,7 @@ mod tests {
             }
             assert_eq!(all(&log, 1), expected);
             assert_eq!(log.counts(1), (10, 80));
-            assert!(log.sparse_segments().is_empty());
+            assert!(log.sparse_segments().unwrap().is_empty());
             log.append_after_packed().unwrap();
             // A removal after packing ends past the packed records; an event appended after
             // it with an old time is not removed, now or after a reopen.
@@ -1145,5 +1160,20 @@ mod tests {
         for old in replaced.values() {
             assert!(!segment_path(&dir.0, *old).exists());
         }
+    }
+
+    #[test]
+    fn a_half_dead_current_segment_is_sealed_and_packed_too() {
+        let dir = temp();
+        let log = Arc::new(
+            EventLog::open(Some(&dir.0), &HashMap::new(), &HashMap::new(), 1 << 20).unwrap(),
+        );
+        for i in 0..10i64 {
+            append(&log, &[(1, if i % 2 == 0 { i } else { 100 + i }, "body")]);
+        }
+        let current = log.lock_writer().segment;
+        log.remove(1, Some(100));
+        assert_eq!(log.sparse_segments().unwrap(), [current]);
+        assert_ne!(log.lock_writer().segment, current);
     }
 }

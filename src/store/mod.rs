@@ -366,7 +366,7 @@ impl Store {
     /// Rewrites the segments that removals left mostly dead, so that disk space comes back
     /// even when old and new events share segments. Called with the removals lock held.
     fn pack_sparse_segments(&self) -> StoreResult<()> {
-        let sparse = self.log.sparse_segments();
+        let sparse = self.log.sparse_segments()?;
         for &segment in &sparse {
             let Some(packed) = self.log.pack(segment)? else {
                 continue;
