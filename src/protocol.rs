@@ -92,8 +92,10 @@ pub async fn handle(app: &Arc<App>, req: Request<Incoming>) -> Response<Full<Byt
     response
 }
 
-/// Reads the body (bounded) and parses it as a JSON object.
-async fn read_json(app: &App, operation: &str, req: Request<Incoming>) -> Result<Value, ApiError> {
+/// Reads the body (bounded) and checks that it is one JSON object; handlers deserialize the
+/// bytes straight into their typed request (no intermediate `Value` tree: for PutEvents that
+/// was a tenth of the CPU).
+async fn read_json(app: &App, operation: &str, req: Request<Incoming>) -> Result<Bytes, ApiError> {
     let limit = app.config.max_body_bytes;
     let bytes = match Limited::new(req.into_body(), limit).collect().await {
         Ok(collected) => collected.to_bytes(),
@@ -116,21 +118,23 @@ async fn read_json(app: &App, operation: &str, req: Request<Incoming>) -> Result
             ));
         }
     };
-    if bytes.iter().all(u8::is_ascii_whitespace) {
+    let Some(first) = bytes.iter().find(|b| !b.is_ascii_whitespace()) else {
         // Some clients send nothing for an operation without input.
-        return Ok(Value::Object(Default::default()));
-    }
-    match serde_json::from_slice::<Value>(&bytes) {
-        Ok(value @ Value::Object(_)) => Ok(value),
-        Ok(_) => Err(ApiError::new(
-            ErrorCode::Serialization,
-            "The request body must be a JSON object.",
-        )),
-        Err(e) => Err(ApiError::new(
+        return Ok(Bytes::from_static(b"{}"));
+    };
+    if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&bytes) {
+        return Err(ApiError::new(
             ErrorCode::Serialization,
             format!("The request body is not valid JSON: {e}"),
-        )),
+        ));
     }
+    if *first != b'{' {
+        return Err(ApiError::new(
+            ErrorCode::Serialization,
+            "The request body must be a JSON object.",
+        ));
+    }
+    Ok(bytes)
 }
 
 pub fn json_response(

@@ -133,8 +133,9 @@ pub async fn dispatch(
     app: &App,
     scope: &Scope,
     operation: &str,
-    body: Value,
+    body: bytes::Bytes,
 ) -> Result<Value, ApiError> {
+    let body = &body[..];
     if !ALL_OPERATIONS.contains(&operation) {
         return Err(ApiError::new(
             ErrorCode::UnknownOperation,
@@ -195,8 +196,8 @@ pub async fn dispatch(
 }
 
 /// A JSON body into a typed request; a JSON type mismatch is a `SerializationException`.
-pub fn parse<T: DeserializeOwned>(body: Value) -> Result<T, ApiError> {
-    serde_json::from_value(body).map_err(|e| {
+pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| {
         ApiError::new(
             ErrorCode::Serialization,
             format!("The request does not match the operation's input shape: {e}"),
