@@ -389,6 +389,7 @@ impl EventLog {
                 }
             }
             if index.live.get(&segment).copied().unwrap_or(0) == 0 {
+                index.total.remove(&segment);
                 remove_segment_files(&dir, segment);
             } else {
                 let file = File::open(&path).map_err(|e| io_error("opening", &path, e))?;
@@ -564,6 +565,9 @@ impl EventLog {
 
     /// The time of an archive's first event in `[from_ms, to_ms)`, from the index alone.
     pub fn first_time(&self, uid: u64, from_ms: i64, to_ms: i64) -> Option<i64> {
+        if from_ms >= to_ms {
+            return None;
+        }
         let index = self.read_index();
         let archive = index.archives.get(&uid)?;
         archive
@@ -972,6 +976,8 @@ mod tests {
             assert_eq!(log.counts(1), (20, 60));
             assert_eq!(log.first_time(1, 3, 9), Some(3));
             assert_eq!(log.first_time(1, 10, 20), None);
+            assert_eq!(log.first_time(1, 5, 5), None);
+            assert_eq!(log.first_time(1, 6, 2), None);
             let window: Vec<i64> = log.scan(1, 2, 4).map(|r| r.unwrap().0).collect();
             assert_eq!(window, [2, 2, 3, 3]);
             let sealed = segment_files(&dir.0, ".log").len() - 1;
