@@ -526,6 +526,47 @@ async fn put_load(
     result
 }
 
+/// Live traffic at a steady, light pace (`PROBE_CONNECTIONS` connections, one PutEvents of
+/// 10 events every `PROBE_EVERY` each) on `bus` for `duration`: its latencies show whether
+/// other work (a replay) slows live PutEvents down.
+async fn paced_probe(api: &Api, bus: &str, base_ms: i64, duration: Duration) -> LoadResult {
+    const PROBE_CONNECTIONS: usize = 4;
+    const PROBE_EVERY: Duration = Duration::from_millis(20);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..PROBE_CONNECTIONS {
+        let (api, bus) = (api.clone(), bus.to_string());
+        tasks.push(tokio::spawn(async move {
+            let mut r = LoadResult::default();
+            let mut tick = tokio::time::interval(PROBE_EVERY);
+            let mut seq = c as u64 * 1_000_000;
+            while started.elapsed() < duration {
+                tick.tick().await;
+                let body = put_events_body(&bus, seq, ENTRIES_PER_REQUEST, u64::MAX, base_ms);
+                seq += ENTRIES_PER_REQUEST;
+                let sent = Instant::now();
+                match api.send("PutEvents", body).await {
+                    Ok((200, _)) => r.acknowledged += ENTRIES_PER_REQUEST,
+                    _ => r.failed_requests += 1,
+                }
+                r.latencies
+                    .push(sent.elapsed().as_micros().min(u32::MAX as u128) as u32);
+            }
+            r
+        }));
+    }
+    let mut result = LoadResult::default();
+    for task in tasks {
+        let r = task.await.unwrap();
+        result.acknowledged += r.acknowledged;
+        result.failed_requests += r.failed_requests;
+        result.latencies.extend(r.latencies);
+    }
+    result.elapsed = started.elapsed();
+    result.latencies.sort_unstable();
+    result
+}
+
 // ---------------------------------------------------------------- the report
 
 struct Row {
@@ -799,6 +840,8 @@ async fn bench() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let start_s = (base_ms - (OLDEST_DAYS + 1) * DAY_MS).div_euclid(1000);
+    let probe_for = Duration::from_millis(1500);
+    let quiet_probe = paced_probe(&api, "plain", base_ms, probe_for).await;
     let mark = cpu_mark(pid);
     let wall = Instant::now();
     api.call(
@@ -812,6 +855,10 @@ async fn bench() {
         }),
     )
     .await;
+    let busy_probe = tokio::spawn({
+        let api = api.clone();
+        async move { paced_probe(&api, "plain", base_ms, probe_for).await }
+    });
     let replay_cap = remaining(240);
     let mut peak_rss_replay = 0f64;
     let replay = loop {
@@ -832,6 +879,19 @@ async fn bench() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     let replay_wall = wall.elapsed();
+    let busy_probe = busy_probe.await.unwrap();
+    println!(
+        "  live PutEvents (4 connections, 2000 events/s) alone: p50 {:.1} ms, p99 {:.1} ms; during the replay's first {:.1} s: p50 {:.1} ms, p99 {:.1} ms ({} failed requests)",
+        quiet_probe.percentile(0.5),
+        quiet_probe.percentile(0.99),
+        probe_for.as_secs_f64(),
+        busy_probe.percentile(0.5),
+        busy_probe.percentile(0.99),
+        quiet_probe.failed_requests + busy_probe.failed_requests
+    );
+    if replay_wall < probe_for {
+        println!("  (the replay ended before the probe: its second half ran without a replay)");
+    }
     // Events of the window before EventLastReplayedTime have been replayed (exact: the bench
     // knows every acknowledged event's time).
     let replayed_before = |r: &Value| {
@@ -961,6 +1021,26 @@ async fn bench() {
         format!("{peak_rss_replay:.0}"),
         "200",
         Some(peak_rss_replay / 200.0),
+    ));
+    rows.push(row(
+        "  live PutEvents p99 latency alone / during replay (ms)",
+        format!(
+            "{:.1}/{:.1}",
+            quiet_probe.percentile(0.99),
+            busy_probe.percentile(0.99)
+        ),
+        "-",
+        None,
+    ));
+    rows.push(row(
+        "  live PutEvents p50 latency alone / during replay (ms)",
+        format!(
+            "{:.1}/{:.1}",
+            quiet_probe.percentile(0.5),
+            busy_probe.percentile(0.5)
+        ),
+        "-",
+        None,
     ));
 
     // ---- (d) a graceful restart with a million archived events
