@@ -305,7 +305,10 @@ impl EventLog {
         let segment_bytes = segment_bytes.clamp(1, 1 << 31);
         let (dir, temporary) = match dir {
             Some(dir) => (dir.to_path_buf(), false),
-            None => (temporary_dir(), true),
+            None => {
+                remove_orphaned_temporary_dirs();
+                (temporary_dir(), true)
+            }
         };
         std::fs::create_dir_all(&dir).map_err(|e| io_error("creating", &dir, e))?;
         let dead: std::collections::HashSet<u32> = replaced.values().copied().collect();
@@ -831,13 +834,35 @@ fn remove_segment_files(dir: &Path, segment: u32) {
     let _ = std::fs::remove_file(index_path(dir, segment));
 }
 
+/// Removes the temporary logs of processes that are gone (killed before they could remove
+/// their own), so that `--in-memory` servers stopped with `kill -9` do not fill /tmp.
+fn remove_orphaned_temporary_dirs() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(TEMPORARY_PREFIX)) else {
+            continue;
+        };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+const TEMPORARY_PREFIX: &str = "eventbridge-local-";
+
 fn temporary_dir() -> PathBuf {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos());
     std::env::temp_dir().join(format!(
-        "eventbridge-local-{}-{nanos}-{}",
+        "{TEMPORARY_PREFIX}{}-{nanos}-{}",
         std::process::id(),
         NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     ))
@@ -1181,5 +1206,21 @@ mod tests {
         log.remove(1, Some(100));
         assert_eq!(log.sparse_segments().unwrap(), [current]);
         assert_ne!(log.lock_writer().segment, current);
+    }
+
+    #[test]
+    fn temporary_logs_of_dead_processes_are_removed() {
+        let dead_pid = (1..u32::MAX)
+            .map(|n| u32::MAX / 2 + n)
+            .find(|pid| !Path::new(&format!("/proc/{pid}")).exists())
+            .unwrap();
+        let orphan = std::env::temp_dir().join(format!("{TEMPORARY_PREFIX}{dead_pid}-1-0"));
+        std::fs::create_dir_all(&orphan).unwrap();
+        let log = EventLog::open(None, &HashMap::new(), &HashMap::new(), SEGMENT_BYTES).unwrap();
+        assert!(!orphan.exists());
+        assert!(log.dir.exists(), "its own temporary log stays");
+        let own = log.dir.clone();
+        drop(log);
+        assert!(!own.exists());
     }
 }
