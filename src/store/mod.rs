@@ -134,6 +134,9 @@ fn sync_all(db: &sled::Db, log: &EventLog, resources_dirty: &AtomicBool) -> Resu
     Ok(())
 }
 
+/// How long the flusher waits for more writers when several are active.
+const GROUP_COMMIT_WAIT: std::time::Duration = std::time::Duration::from_micros(200);
+
 /// One thread makes writes durable for every waiting caller at once: callers that arrive
 /// while a flush runs share the next one, so N concurrent requests cost far fewer than N
 /// fsyncs. The thread ends when the last `Store` handle is dropped.
@@ -146,9 +149,16 @@ fn spawn_flusher(
     let thread = std::thread::Builder::new()
         .name("store-flusher".into())
         .spawn(move || {
+            let mut last_group = 0;
             while let Ok(first) = rx.recv() {
+                if last_group > 1 {
+                    // Writers are arriving concurrently: a moment's wait lets more of them share
+                    // this sync (fewer syncs, less CPU; a lone writer never waits).
+                    std::thread::sleep(GROUP_COMMIT_WAIT);
+                }
                 let mut waiters = vec![first];
                 waiters.extend(rx.try_iter());
+                last_group = waiters.len();
                 let result = sync_all(&db, &log, &resources_dirty);
                 for waiter in waiters {
                     let _ = waiter.send(result.clone());
