@@ -20,6 +20,25 @@ pub fn to_epoch_seconds(ms: i64) -> serde_json::Value {
 pub fn envelope_time(ms: i64) -> String {
     let secs = ms.div_euclid(1000);
     match OffsetDateTime::from_unix_timestamp(secs) {
+        // Every event gets one: digits by hand rather than through `format!`.
+        Ok(t) if (0..=9999).contains(&t.year()) => {
+            let mut out = String::with_capacity(20);
+            let mut push = |n: u32, width: u32, then: char| {
+                for i in (0..width).rev() {
+                    out.push(char::from(b'0' + (n / 10u32.pow(i) % 10) as u8));
+                }
+                if then != '\0' {
+                    out.push(then);
+                }
+            };
+            push(t.year() as u32, 4, '-');
+            push(t.month() as u32, 2, '-');
+            push(u32::from(t.day()), 2, 'T');
+            push(u32::from(t.hour()), 2, ':');
+            push(u32::from(t.minute()), 2, ':');
+            push(u32::from(t.second()), 2, 'Z');
+            out
+        }
         Ok(t) => format!(
             "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
             t.year(),
@@ -62,6 +81,8 @@ mod tests {
     fn envelope_time_has_second_precision() {
         assert_eq!(envelope_time(1_704_164_645_678), "2024-01-02T03:04:05Z");
         assert_eq!(envelope_time(0), "1970-01-01T00:00:00Z");
+        assert_eq!(envelope_time(253_402_300_799_999), "9999-12-31T23:59:59Z");
+        assert_eq!(envelope_time(-1), "1969-12-31T23:59:59Z");
     }
 
     #[test]

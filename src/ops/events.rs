@@ -157,27 +157,30 @@ pub async fn put_events(
     }
     for (i, entry) in entries.iter().enumerate() {
         let path = |m: &str| format!("entries.{}.member.{m}", i + 1);
-        v.string(
+        v.string_at(
             entry.event_bus_name.as_deref(),
-            &path("eventBusName"),
+            || path("eventBusName"),
             1,
             1600,
             Some(&NON_PARTNER_EVENT_BUS_NAME_OR_ARN),
+            false,
         );
-        v.string(
+        v.string_at(
             entry.trace_header.as_deref(),
-            &path("traceHeader"),
+            || path("traceHeader"),
             1,
             500,
             None,
+            false,
         );
         for (j, resource) in entry.resources.iter().flatten().enumerate() {
-            v.string(
+            v.string_at(
                 Some(resource),
-                &format!("{}.{}.member", path("resources"), j + 1),
+                || format!("{}.{}.member", path("resources"), j + 1),
                 0,
                 2048,
                 None,
+                false,
             );
         }
     }
@@ -204,7 +207,11 @@ pub async fn put_events(
                 continue;
             }
         };
-        let id = uuid::Uuid::new_v4().to_string();
+        let id = String::from(
+            uuid::Uuid::new_v4()
+                .hyphenated()
+                .encode_lower(&mut uuid::Uuid::encode_buffer()),
+        );
         let (bus_scope, bus) = super::resolve_bus(scope, entry.event_bus_name.as_deref());
         let time_ms = entry.time.map_or(now, |t| t.0);
         let resources = entry
