@@ -1176,6 +1176,17 @@ mod tests {
                 .unwrap();
             let uncommitted = log.pack(last_sealed).unwrap().unwrap();
             assert!(packed_path(&dir.0, uncommitted.new).exists());
+            // One whose replacement was stored but the process died before switching over:
+            // the copy wins at the next open and the old segment goes.
+            let first_sealed = *log
+                .read_index()
+                .live
+                .keys()
+                .filter(|s| **s != log.lock_writer().segment && **s != last_sealed)
+                .min()
+                .unwrap();
+            let stored_only = log.pack(first_sealed).unwrap().unwrap();
+            pairs.push((stored_only.new, stored_only.old));
             packed_pairs = pairs;
         }
         let floors = HashMap::from([(1, floors)]);
