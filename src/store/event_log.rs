@@ -378,6 +378,11 @@ impl EventLog {
                             .and_then(|_| file.sync_all())
                             .map_err(|e| io_error("truncating", &path, e))?;
                     }
+                    // Old segments are never appended to again: the next start reads the
+                    // small index file instead of the whole segment.
+                    if !temporary && let Err(e) = write_index_file(&dir, segment, &file, &entries) {
+                        tracing::warn!(error = %e, "no index file for an archive segment; it will be read at start");
+                    }
                     entries
                 }
             };
@@ -1024,6 +1029,12 @@ mod tests {
             );
             assert_eq!(all(&log, 1), expected);
             assert_eq!(log.counts(2), (20, 100));
+            drop(log);
+            // Every segment read at that start has its index file now (all but the newest,
+            // empty one, which that start opened for appends).
+            let logs = segment_files(&dir.0, ".log");
+            let indexed = segment_files(&dir.0, ".idx");
+            assert!(logs[..logs.len() - 1].iter().all(|n| indexed.contains(n)));
         }
     }
 
