@@ -1,6 +1,7 @@
 //! Replays in the background: walk an archive's window in event-time order, one-minute slice
 //! by slice, re-inject each event with `replay-name` into the bus for the chosen rules, and
-//! advance `EventLastReplayedTime` after every slice so that a stopped replay resumes there.
+//! advance `EventLastReplayedTime` past every slice routed whole (stored at most every 100 ms
+//! while running, exactly at the end), so that a stopped replay resumes there.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};

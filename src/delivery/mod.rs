@@ -200,19 +200,7 @@ impl Delivery {
 
     /// Records a delivery made without the queue (`inline_bus_event`) in the delivery log.
     pub fn record_inline(&self, job: &DeliveryJob) {
-        let now = now_ms();
-        self.log.push(DeliveryRecord {
-            event_id: job.event_id.clone(),
-            rule_arn: job.rule_arn.clone(),
-            target_id: job.target.id().to_string(),
-            target_arn: job.target.arn().to_string(),
-            attempt: job.attempt,
-            outcome: "succeeded",
-            status: None,
-            error: None,
-            started_ms: now,
-            finished_ms: now,
-        });
+        self.log.push(succeeded_record(job, now_ms()));
     }
 
     /// A job reached its final outcome.
@@ -317,10 +305,10 @@ pub fn spawn_workers(app: &Arc<App>, queue: Queue) {
     }
 }
 
-async fn attempt(app: &Arc<App>, job: DeliveryJob) {
-    let started = now_ms();
-    let result = deliver(app, &job).await;
-    let mut record = DeliveryRecord {
+/// The log record of an attempt of `job` started at `started_ms` and finished now, as a
+/// success (callers note failures on it).
+fn succeeded_record(job: &DeliveryJob, started_ms: i64) -> DeliveryRecord {
+    DeliveryRecord {
         event_id: job.event_id.clone(),
         rule_arn: job.rule_arn.clone(),
         target_id: job.target.id().to_string(),
@@ -329,9 +317,15 @@ async fn attempt(app: &Arc<App>, job: DeliveryJob) {
         outcome: "succeeded",
         status: None,
         error: None,
-        started_ms: started,
+        started_ms,
         finished_ms: now_ms(),
-    };
+    }
+}
+
+async fn attempt(app: &Arc<App>, job: DeliveryJob) {
+    let started = now_ms();
+    let result = deliver(app, &job).await;
+    let mut record = succeeded_record(&job, started);
     match result {
         Ok(delivered) => record.status = delivered.status,
         Err(failure) => {
