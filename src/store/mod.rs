@@ -99,7 +99,7 @@ pub struct Store {
     resources_dirty: Arc<AtomicBool>,
     /// Group commit: `None` for a temporary store, which is never flushed.
     flusher: Option<Arc<Flusher>>,
-    /// Serializes removals, so that floors are merged one at a time.
+    /// Serializes removals and packing, as the log requires (and floors merge one at a time).
     removals: Arc<std::sync::Mutex<()>>,
 }
 
