@@ -1,7 +1,7 @@
 """The archive log at the scale of several segment files (issue 5), through boto3: retention
 over segments that mix old and recent events gives disk space back (mostly-dead segments are
 packed), and after a `kill -9` the archive holds exactly the kept events, which a replay then
-delivers once each.
+delivers once each; DeleteArchive then removes every file.
 
 The server runs with 1 MiB segments (`--archive-segment-mb 1`) so that a few thousand events
 span several of them."""
@@ -13,8 +13,12 @@ from collections import Counter
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import pytest
+from botocore.exceptions import ClientError
+
 from support import (
     archive_arn,
+    assert_error,
     assert_stays,
     bus_arn,
     rule_to_lambda,
@@ -86,3 +90,15 @@ def test_retention_packs_segments_and_a_kill_9_restart_keeps_exactly_the_kept_ev
     delivered = Counter(e["id"] for e in lambda_mock.events(fn, replay))
     assert set(delivered) == set(kept)
     assert max(delivered.values()) == 1
+
+    # DeleteArchive takes its events' files with it, for good.
+    ev.delete_archive(ArchiveName=archive)
+    wait_for(lambda: segment_bytes(data) == 0, timeout=20,
+             message="no archived bytes left after DeleteArchive")
+    srv.kill()
+    srv = start_server(data_dir=data, args=args)
+    ev = srv.client()
+    with pytest.raises(ClientError) as e:
+        ev.describe_archive(ArchiveName=archive)
+    assert_error(e, "ResourceNotFoundException", f"Archive {archive} does not exist.")
+    assert segment_bytes(data) == 0
