@@ -15,9 +15,9 @@
 //! hands them back at open; a segment none of whose events is live any more is deleted.
 //!
 //! Retention by event time can leave old segments mostly dead (events put with old `Time`s
-//! are spread over many segments). A sealed segment less than half live is *packed*: its live
-//! records are copied to a new `.packed` segment, the caller stores "new replaces old"
-//! durably, and only then is the old one deleted. At open, a `.packed` segment the caller does
+//! are spread over many segments). A segment at most half live (the current one is sealed
+//! first) is *packed*: its live records are copied to a new `.packed` segment, the caller
+//! stores "new replaces old" durably, and only then is the old one deleted. At open, a `.packed` segment the caller does
 //! not know is an unfinished copy and goes; a segment that was replaced goes.
 //! Segment numbers are never reused (floors and replacements name them).
 
