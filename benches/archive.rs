@@ -840,7 +840,7 @@ async fn bench() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let start_s = (base_ms - (OLDEST_DAYS + 1) * DAY_MS).div_euclid(1000);
-    let probe_for = Duration::from_millis(1500);
+    let probe_for = Duration::from_secs(3);
     let quiet_probe = paced_probe(&api, "plain", base_ms, probe_for).await;
     let mark = cpu_mark(pid);
     let wall = Instant::now();
