@@ -31,6 +31,18 @@ struct Control {
 #[derive(Default)]
 pub struct Replays {
     running: Mutex<HashMap<(Scope, String), Arc<Control>>>,
+    /// PutEvents requests being handled: while there are some, replays route one batch at a
+    /// time instead of one per core, so that live traffic keeps a core.
+    live_put_events: std::sync::atomic::AtomicUsize,
+}
+
+/// Marks a PutEvents request in progress for as long as it lives.
+pub struct LiveTraffic<'a>(&'a Replays);
+
+impl Drop for LiveTraffic<'_> {
+    fn drop(&mut self) {
+        self.0.live_put_events.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl Replays {
@@ -56,6 +68,12 @@ impl Replays {
             }
             app.replays.lock().remove(&(scope, name));
         });
+    }
+
+    /// Live PutEvents traffic, which replays yield to.
+    pub fn live_traffic(&self) -> LiveTraffic<'_> {
+        self.live_put_events.fetch_add(1, Ordering::Relaxed);
+        LiveTraffic(self)
     }
 
     /// Asks a running replay to stop at the next event; it then becomes CANCELLED.
@@ -327,7 +345,9 @@ impl Pipeline {
         batch: Vec<(i64, String)>,
         slice_end: Option<i64>,
     ) -> Result<(), ApiError> {
-        while self.running.len() >= self.limit {
+        let live = app.replays.live_put_events.load(Ordering::Relaxed) > 0;
+        let limit = if live { 1 } else { self.limit };
+        while self.running.len() >= limit {
             self.wait_oldest().await?;
         }
         self.sent += batch.len() as u64;

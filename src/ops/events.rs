@@ -144,6 +144,7 @@ pub async fn put_events(
     scope: &Scope,
     req: PutEventsRequest,
 ) -> Result<PutEventsResponse, ApiError> {
+    let _live = app.replays.live_traffic();
     let mut v = Validator::new();
     let has_entries = v.required(&req.entries, "entries");
     let entries = req.entries.unwrap_or_default();
