@@ -7,17 +7,14 @@ use serde_json::Value;
 use super::{DeliveryJob, Failure};
 use crate::app::App;
 use crate::catalog::RuleFilter;
-use crate::model::arn;
+use crate::model::{Scope, arn};
 use crate::router::{Event, ingest};
 
 /// Bus-to-bus hops one event may make; beyond it a rule loop is assumed and the event stops.
 const MAX_HOPS: u8 = 8;
 
-/// The event that a delivery to `job`'s bus puts on that bus, or why it cannot.
-fn event_for(app: &App, job: &DeliveryJob) -> Result<Event, Failure> {
-    let Some((scope, bus)) = arn::parse_event_bus(job.target.arn()) else {
-        return Err(Failure::permanent("not an event bus ARN"));
-    };
+/// The event that a delivery of `job` puts on the bus `bus` of `scope`, or why it cannot.
+fn event_for(app: &App, job: &DeliveryJob, scope: Scope, bus: String) -> Result<Event, Failure> {
     if job.hops >= MAX_HOPS {
         return Err(Failure::permanent(format!(
             "event {} crossed {MAX_HOPS} buses; stopping a probable rule loop",
@@ -51,7 +48,10 @@ fn event_for(app: &App, job: &DeliveryJob) -> Result<Event, Failure> {
 
 /// A delivery through the queue (retries, dead-letter queues).
 pub async fn put(app: &App, job: &DeliveryJob) -> Result<(), Failure> {
-    let event = event_for(app, job)?;
+    let Some((scope, bus)) = arn::parse_event_bus(job.target.arn()) else {
+        return Err(Failure::permanent("not an event bus ARN"));
+    };
+    let event = event_for(app, job, scope, bus)?;
     ingest(app, &[event], RuleFilter::All)
         .await
         .map_err(|e| Failure {
@@ -66,9 +66,6 @@ pub async fn put(app: &App, job: &DeliveryJob) -> Result<(), Failure> {
 /// target is a bus makes one per event). `None` sends the job through the queue, where a
 /// failure is reported, retried or dead-lettered.
 pub fn inline_event(app: &App, job: &DeliveryJob) -> Option<Event> {
-    let parsed = arn::parse(job.target.arn())?;
-    if parsed.service != "events" || !parsed.resource.starts_with("event-bus/") {
-        return None;
-    }
-    event_for(app, job).ok()
+    let (scope, bus) = arn::parse_event_bus(job.target.arn())?;
+    event_for(app, job, scope, bus).ok()
 }
