@@ -1,55 +1,74 @@
-//! Everything a request handler or background task can reach, built once at start.
+//! The composition root: builds every part once at start, bottom up, hands each the narrow
+//! handles it needs, and owns the order of shutdown. Request handlers reach everything
+//! through it; nothing below it imports it.
 
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
+use std::time::Duration;
 
 use crate::catalog::Catalog;
 use crate::config::Config;
-use crate::delivery::Delivery;
+use crate::delivery::{Delivery, Outbound};
 use crate::destinations::Destinations;
 use crate::replay::Replays;
+use crate::router::Router;
 use crate::store::{Store, StoreError};
 
 pub struct App {
-    me: Weak<App>,
     pub config: Config,
     pub store: Store,
-    pub catalog: Catalog,
-    pub destinations: Destinations,
-    pub delivery: Delivery,
-    pub replays: Replays,
+    pub catalog: Arc<Catalog>,
+    pub destinations: Arc<Destinations>,
+    pub delivery: Arc<Delivery>,
+    pub router: Arc<Router>,
+    pub replays: Arc<Replays>,
 }
 
 impl App {
-    /// Opens the store, loads the catalog and starts the delivery workers and any replays
-    /// that were running when the server last stopped.
+    /// Opens the store, loads the catalog and starts the delivery workers, the replays that
+    /// were running when the server last stopped, scheduled rules and the retention sweep.
     pub fn start(config: Config) -> Result<Arc<App>, StoreError> {
         let dir = (!config.in_memory).then_some(config.data_dir.as_path());
         let store = Store::open_with(dir, config.cache_mb << 20, config.archive_segment_mb << 20)?;
-        let catalog = Catalog::load(store.clone())?;
-        let destinations = Destinations::load(store.clone())?;
-        let (delivery, queue) = Delivery::new(&config);
-        let app = Arc::new_cyclic(|me| App {
-            me: me.clone(),
+        let catalog = Arc::new(Catalog::load(store.clone())?);
+        let destinations = Arc::new(Destinations::load(store.clone())?);
+        let outbound = Outbound::new(config.endpoint_table(), destinations.clone());
+        let (delivery, queue) = Delivery::new(&config, outbound, catalog.clone());
+        let router = Router::new(catalog.clone(), store.clone(), delivery.clone());
+        let replays = Replays::new(router.clone(), config.replay_max_events_per_second);
+
+        delivery.spawn_workers(queue);
+        delivery.resume_pending(&store);
+        replays.resume_all();
+        crate::schedule::spawn(&router, config.schedule_rate_divisor);
+        crate::retention::spawn(
+            &router,
+            Duration::from_secs(config.retention_sweep_secs.max(1)),
+        );
+        Ok(Arc::new(App {
+            config,
             store,
             catalog,
             destinations,
             delivery,
-            replays: Replays::default(),
-            config,
-        });
-        crate::delivery::spawn_workers(&app, queue);
-        crate::delivery::resume_pending(&app);
-        crate::replay::resume_all(&app);
-        crate::schedule::spawn(&app);
-        crate::retention::spawn(
-            &app,
-            std::time::Duration::from_secs(app.config.retention_sweep_secs.max(1)),
-        );
-        Ok(app)
+            router,
+            replays,
+        }))
     }
 
-    /// A strong handle for background tasks started from a request.
-    pub fn self_arc(&self) -> Option<Arc<App>> {
-        self.me.upgrade()
+    /// After the last request: replays stop where they are (they resume at the next start),
+    /// deliveries under way finish and the rest are stored, and the store is flushed.
+    pub async fn shutdown(&self) {
+        self.replays.stop_all();
+        self.delivery.stop().await;
+        let pending = self.delivery.persist_pending(&self.store);
+        if pending > 0 {
+            tracing::info!(
+                count = pending,
+                "stored deliveries still pending; they resume at the next start"
+            );
+        }
+        if let Err(e) = self.store.flush().await {
+            tracing::error!(error = %e, "final flush failed");
+        }
     }
 }

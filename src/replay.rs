@@ -9,12 +9,12 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
-use crate::app::App;
 use crate::catalog::RuleFilter;
 use crate::error::ApiError;
+use crate::model::event::{Event, splice_replay_name};
 use crate::model::time::now_ms;
 use crate::model::{ReplayState, Scope, arn};
-use crate::router::{Event, ingest, splice_replay_name};
+use crate::router::Router;
 
 /// AWS replays archives in one-minute slices of event time.
 pub const SLICE_MS: i64 = 60_000;
@@ -28,52 +28,46 @@ struct Control {
 }
 
 /// The replays running in this process.
-#[derive(Default)]
 pub struct Replays {
+    router: Arc<Router>,
+    /// Events per second of each replay; 0 for no cap.
+    max_events_per_second: u64,
     running: Mutex<HashMap<(Scope, String), Arc<Control>>>,
-    /// PutEvents requests being handled: while there are some, replays route one batch at a
-    /// time instead of one per core, so that live traffic keeps a core.
-    live_put_events: std::sync::atomic::AtomicUsize,
-}
-
-/// Marks a PutEvents request in progress for as long as it lives.
-pub struct LiveTraffic<'a>(&'a Replays);
-
-impl Drop for LiveTraffic<'_> {
-    fn drop(&mut self) {
-        self.0.live_put_events.fetch_sub(1, Ordering::Relaxed);
-    }
 }
 
 impl Replays {
+    pub fn new(router: Arc<Router>, max_events_per_second: u64) -> Arc<Replays> {
+        Arc::new(Replays {
+            router,
+            max_events_per_second,
+            running: Mutex::new(HashMap::new()),
+        })
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(Scope, String), Arc<Control>>> {
         self.running.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Starts the worker of a stored replay.
-    pub fn start(&self, app: &App, scope: Scope, name: String) {
-        let Some(app) = app.self_arc() else { return };
+    pub fn start(self: &Arc<Self>, scope: Scope, name: String) {
+        let replays = self.clone();
         let control = Arc::new(Control::default());
         self.lock()
             .insert((scope.clone(), name.clone()), control.clone());
         tokio::spawn(async move {
-            if let Err(e) = run(&app, &scope, &name, &control).await {
+            let router = &replays.router;
+            let pace = Pace::new(replays.max_events_per_second);
+            if let Err(e) = run(router, &scope, &name, &control, pace).await {
                 tracing::error!(replay = %name, error = %e, "replay failed");
-                let _ = app.catalog.update_replay(&scope, &name, |r| {
+                let _ = router.catalog.update_replay(&scope, &name, |r| {
                     r.state = ReplayState::Failed;
                     r.state_reason = Some(e.message.clone());
                     r.replay_end_ms = Some(now_ms());
                     Ok(())
                 });
             }
-            app.replays.lock().remove(&(scope, name));
+            replays.lock().remove(&(scope, name));
         });
-    }
-
-    /// Live PutEvents traffic, which replays yield to.
-    pub fn live_traffic(&self) -> LiveTraffic<'_> {
-        self.live_put_events.fetch_add(1, Ordering::Relaxed);
-        LiveTraffic(self)
     }
 
     /// Asks a running replay to stop at the next event; it then becomes CANCELLED.
@@ -89,21 +83,26 @@ impl Replays {
             control.stop.store(true, Ordering::SeqCst);
         }
     }
-}
 
-/// Restarts the replays that were in progress when the server stopped.
-pub fn resume_all(app: &Arc<App>) {
-    for replay in app.catalog.all_replays() {
-        if replay.state.is_active() {
-            tracing::info!(replay = %replay.name, "resuming replay");
-            app.replays
-                .start(app, replay.scope.clone(), replay.name.clone());
+    /// Restarts the replays that were in progress when the server stopped.
+    pub fn resume_all(self: &Arc<Self>) {
+        for replay in self.router.catalog.all_replays() {
+            if replay.state.is_active() {
+                tracing::info!(replay = %replay.name, "resuming replay");
+                self.start(replay.scope.clone(), replay.name.clone());
+            }
         }
     }
 }
 
-async fn run(app: &Arc<App>, scope: &Scope, name: &str, control: &Control) -> Result<(), ApiError> {
-    let replay = app.catalog.update_replay(scope, name, |r| {
+async fn run(
+    router: &Arc<Router>,
+    scope: &Scope,
+    name: &str,
+    control: &Control,
+    mut pace: Pace,
+) -> Result<(), ApiError> {
+    let replay = router.catalog.update_replay(scope, name, |r| {
         if r.state == ReplayState::Starting {
             r.state = ReplayState::Running;
         }
@@ -112,7 +111,7 @@ async fn run(app: &Arc<App>, scope: &Scope, name: &str, control: &Control) -> Re
     let archive_name = arn::parse_archive(&replay.event_source_arn)
         .map(|(_, n)| n)
         .unwrap_or_default();
-    let Some(archive) = app.catalog.archive(scope, &archive_name) else {
+    let Some(archive) = router.catalog.archive(scope, &archive_name) else {
         return Err(ApiError::validation(format!(
             "Archive {archive_name} does not exist."
         )));
@@ -127,20 +126,19 @@ async fn run(app: &Arc<App>, scope: &Scope, name: &str, control: &Control) -> Re
     });
     let mut pipeline = Pipeline::new();
     let end = replay.event_end_ms;
-    let mut pace = Pace::new(app.config.replay_max_events_per_second);
     let mut cursor = replay
         .event_last_replayed_ms
         .unwrap_or(replay.event_start_ms);
     let mut progress = Progress::new(cursor);
 
     while cursor < end {
-        if replay_state(app, scope, name) == Some(ReplayState::Cancelling) {
+        if replay_state(router, scope, name) == Some(ReplayState::Cancelling) {
             control.cancel.store(true, Ordering::SeqCst);
         }
         if control.cancel.load(Ordering::SeqCst) || control.stop.load(Ordering::SeqCst) {
             break;
         }
-        if app
+        if router
             .catalog
             .archive(scope, &archive_name)
             .is_none_or(|a| a.archive.uid != archive.archive.uid)
@@ -150,7 +148,9 @@ async fn run(app: &Arc<App>, scope: &Scope, name: &str, control: &Control) -> Re
             )));
         }
         // Skip empty stretches in one step: jump to the slice of the next archived event.
-        let next_event = app.store.first_event_time(archive.archive.uid, cursor, end);
+        let next_event = router
+            .store
+            .first_event_time(archive.archive.uid, cursor, end);
         let Some(next_time) = next_event else {
             break;
         };
@@ -158,7 +158,7 @@ async fn run(app: &Arc<App>, scope: &Scope, name: &str, control: &Control) -> Re
         let slice_end = (slice_start + SLICE_MS).min(end);
         let mut batch = Vec::with_capacity(BATCH);
         let mut whole_slice = true;
-        for item in app
+        for item in router
             .store
             .scan_events(archive.archive.uid, slice_start, slice_end)
         {
@@ -175,7 +175,7 @@ async fn run(app: &Arc<App>, scope: &Scope, name: &str, control: &Control) -> Re
             batch.push((time_ms, spliced));
             if batch.len() >= pace.batch_size() {
                 let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-                pipeline.push(app, &target, full, None).await?;
+                pipeline.push(router, &target, full, None).await?;
                 pace.done(pipeline.sent).await;
                 // Live PutEvents traffic goes first.
                 tokio::task::yield_now().await;
@@ -186,21 +186,23 @@ async fn run(app: &Arc<App>, scope: &Scope, name: &str, control: &Control) -> Re
             break;
         }
         // The slice counts as replayed once its last batch (and all before it) are routed.
-        pipeline.push(app, &target, batch, Some(slice_end)).await?;
+        pipeline
+            .push(router, &target, batch, Some(slice_end))
+            .await?;
         pace.done(pipeline.sent).await;
         cursor = slice_end;
         pipeline.reap().await?;
-        progress.save_now_and_then(app, scope, name, pipeline.replayed_until)?;
+        progress.save_now_and_then(router, scope, name, pipeline.replayed_until)?;
     }
     pipeline.finish().await?;
-    progress.save(app, scope, name, pipeline.replayed_until)?;
+    progress.save(router, scope, name, pipeline.replayed_until)?;
     if control.stop.load(Ordering::SeqCst) && !control.cancel.load(Ordering::SeqCst) {
         // Server shutdown: the replay resumes from EventLastReplayedTime at the next start.
-        app.store.flush().await.map_err(ApiError::storage)?;
+        router.store.flush().await.map_err(ApiError::storage)?;
         return Ok(());
     }
     let cancelled = control.cancel.load(Ordering::SeqCst);
-    app.catalog.update_replay(scope, name, |r| {
+    router.catalog.update_replay(scope, name, |r| {
         r.state = if cancelled {
             ReplayState::Cancelled
         } else {
@@ -210,7 +212,7 @@ async fn run(app: &Arc<App>, scope: &Scope, name: &str, control: &Control) -> Re
         r.replay_end_ms = Some(now_ms());
         Ok(())
     })?;
-    app.store.flush().await.map_err(ApiError::storage)?;
+    router.store.flush().await.map_err(ApiError::storage)?;
     Ok(())
 }
 
@@ -235,7 +237,7 @@ impl Progress {
 
     fn save_now_and_then(
         &mut self,
-        app: &App,
+        router: &Router,
         scope: &Scope,
         name: &str,
         until: Option<i64>,
@@ -243,12 +245,12 @@ impl Progress {
         if self.at.elapsed() < Self::EVERY {
             return Ok(());
         }
-        self.save(app, scope, name, until)
+        self.save(router, scope, name, until)
     }
 
     fn save(
         &mut self,
-        app: &App,
+        router: &Router,
         scope: &Scope,
         name: &str,
         until: Option<i64>,
@@ -257,7 +259,7 @@ impl Progress {
         match until {
             Some(until) if until > self.saved => {
                 self.saved = until;
-                app.catalog.update_replay(scope, name, |r| {
+                router.catalog.update_replay(scope, name, |r| {
                     r.event_last_replayed_ms = Some(until);
                     Ok(())
                 })?;
@@ -340,20 +342,20 @@ impl Pipeline {
 
     async fn push(
         &mut self,
-        app: &Arc<App>,
+        router: &Arc<Router>,
         target: &Arc<Destination>,
         batch: Vec<(i64, String)>,
         slice_end: Option<i64>,
     ) -> Result<(), ApiError> {
-        let live = app.replays.live_put_events.load(Ordering::Relaxed) > 0;
+        let live = router.has_live_traffic();
         let limit = if live { 1 } else { self.limit };
         while self.running.len() >= limit {
             self.wait_oldest().await?;
         }
         self.sent += batch.len() as u64;
-        let app = app.clone();
+        let router = router.clone();
         let target = target.clone();
-        let task = tokio::spawn(async move { route_batch(&app, &target, batch).await });
+        let task = tokio::spawn(async move { route_batch(&router, &target, batch).await });
         self.running.push_back((task, slice_end));
         Ok(())
     }
@@ -391,7 +393,7 @@ impl Pipeline {
 }
 
 async fn route_batch(
-    app: &App,
+    router: &Router,
     target: &Destination,
     batch: Vec<(i64, String)>,
 ) -> Result<(), ApiError> {
@@ -410,9 +412,11 @@ async fn route_batch(
             0,
         ));
     }
-    ingest(app, &events, RuleFilter::Replay(target.filter.as_deref())).await
+    router
+        .ingest(&events, RuleFilter::Replay(target.filter.as_deref()))
+        .await
 }
 
-fn replay_state(app: &App, scope: &Scope, name: &str) -> Option<ReplayState> {
-    app.catalog.replay(scope, name).ok().map(|r| r.state)
+fn replay_state(router: &Router, scope: &Scope, name: &str) -> Option<ReplayState> {
+    router.catalog.replay(scope, name).ok().map(|r| r.state)
 }

@@ -8,22 +8,24 @@
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use crate::app::App;
+use crate::catalog::Catalog;
 use crate::model::time::now_ms;
+use crate::router::Router;
+use crate::store::Store;
 
 const DAY_MS: i64 = 86_400_000;
 
 /// One sweep over every archive; returns how many events went.
-pub fn sweep(app: &App) -> u64 {
+pub fn sweep(catalog: &Catalog, store: &Store) -> u64 {
     let now = now_ms();
     let mut removed_total = 0;
-    for entry in app.catalog.all_archives() {
+    for entry in catalog.all_archives() {
         let days = entry.archive.retention_days;
         if days <= 0 {
             continue;
         }
         let cutoff = now.saturating_sub(days.saturating_mul(DAY_MS));
-        match app.store.delete_events(entry.archive.uid, Some(cutoff)) {
+        match store.delete_events(entry.archive.uid, Some(cutoff)) {
             Ok((count, _bytes)) => {
                 removed_total += count;
                 if count > 0 {
@@ -38,21 +40,22 @@ pub fn sweep(app: &App) -> u64 {
     removed_total
 }
 
-/// Sweeps at start and then every `every`, until the app is gone.
-pub fn spawn(app: &Arc<App>, every: Duration) {
-    let weak: Weak<App> = Arc::downgrade(app);
+/// Sweeps at start and then every `every`, until the router (and so the server) is gone.
+/// The router is held weakly so that a stopped server does not keep its store open.
+pub fn spawn(router: &Arc<Router>, every: Duration) {
+    let weak: Weak<Router> = Arc::downgrade(router);
     tokio::spawn(async move {
         loop {
-            let Some(app) = weak.upgrade() else { break };
+            let Some(router) = weak.upgrade() else { break };
             let swept = tokio::task::spawn_blocking({
-                let app = app.clone();
-                move || sweep(&app)
+                let router = router.clone();
+                move || sweep(&router.catalog, &router.store)
             })
             .await;
             if let Err(e) = swept {
                 tracing::error!(error = %e, "retention sweep panicked");
             }
-            drop(app);
+            drop(router);
             tokio::time::sleep(every).await;
         }
     });

@@ -2,102 +2,38 @@
 //!
 //! Archive writes are durable before `ingest` returns (one flush per call, not per event);
 //! deliveries are only queued, but for those to another bus of this server, which are routed
-//! in the same call.
+//! in the same call. The router also counts the PutEvents requests in progress, which
+//! replays yield to.
 
-use std::sync::Arc;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Weak};
 
-use serde_json::{Map, Value};
-
-use crate::app::App;
-use crate::catalog::{CompiledRule, RouteAction, RuleFilter};
-use crate::delivery::DeliveryJob;
+use crate::catalog::{Catalog, CompiledRule, RouteAction, RuleFilter};
+use crate::delivery::{BusSink, Delivery, DeliveryJob};
 use crate::error::ApiError;
-use crate::model::Scope;
-use crate::model::time::{envelope_time, now_ms};
-use crate::store::ArchiveWrite;
+use crate::model::event::Event;
+use crate::model::time::now_ms;
+use crate::store::{ArchiveWrite, Store};
 use crate::transform::{InputSpec, TransformContext};
 
-/// An event on its way into a bus.
-#[derive(Debug, Clone)]
-pub struct Event {
-    /// Scope and name of the bus the event is put on.
-    pub scope: Scope,
-    pub bus: String,
-    /// Event time, ms (archive order and replay windows use it).
-    pub time_ms: i64,
-    /// The envelope as targets receive it (shared with bus-to-bus deliveries, which route it
-    /// again without parsing).
-    pub envelope: Arc<Value>,
-    /// The envelope serialized once, shared by every archive write and delivery.
-    pub body: Arc<str>,
-    /// How many bus-to-bus hops brought it here (loops stop at a bound).
-    pub hops: u8,
+/// Routes events on their buses: rules, archives, deliveries.
+pub struct Router {
+    pub catalog: Arc<Catalog>,
+    pub store: Store,
+    pub delivery: Arc<Delivery>,
+    /// PutEvents requests being handled: while there are some, replays route one batch at a
+    /// time instead of one per core, so that live traffic keeps a core.
+    live_put_events: AtomicUsize,
 }
 
-/// The envelope AWS builds for a PutEvents entry, keys in AWS's order.
-#[allow(clippy::too_many_arguments)]
-pub fn envelope(
-    id: &str,
-    detail_type: &str,
-    source: &str,
-    account: &str,
-    time_ms: i64,
-    region: &str,
-    resources: Vec<Value>,
-    detail: Value,
-) -> Value {
-    let mut map = Map::with_capacity(9);
-    map.insert("version".into(), Value::from("0"));
-    map.insert("id".into(), Value::from(id));
-    map.insert("detail-type".into(), Value::from(detail_type));
-    map.insert("source".into(), Value::from(source));
-    map.insert("account".into(), Value::from(account));
-    map.insert("time".into(), Value::from(envelope_time(time_ms)));
-    map.insert("region".into(), Value::from(region));
-    map.insert("resources".into(), Value::Array(resources));
-    map.insert("detail".into(), detail);
-    Value::Object(map)
-}
+/// Marks a PutEvents request in progress for as long as it lives.
+pub struct LiveTraffic<'a>(&'a Router);
 
-/// A stored envelope's text with `"replay-name"` inserted after `region`, without parsing it:
-/// the envelope's keys are in AWS's order, and the first `,"resources":` with unescaped quotes
-/// can only be the top-level key (the strings before it cannot hold an unescaped quote).
-/// Replay names are `[.\-_A-Za-z0-9]+`, so nothing needs escaping. `None` if the text is not
-/// such an envelope.
-pub fn splice_replay_name(stored: &str, replay: &str) -> Option<String> {
-    let at = stored.find(",\"resources\":")?;
-    let mut out = String::with_capacity(stored.len() + replay.len() + 18);
-    out.push_str(&stored[..at]);
-    out.push_str(",\"replay-name\":\"");
-    out.push_str(replay);
-    out.push('"');
-    out.push_str(&stored[at..]);
-    Some(out)
-}
-
-impl Event {
-    pub fn new(scope: Scope, bus: String, time_ms: i64, envelope: Value, hops: u8) -> Event {
-        let body: Arc<str> = Arc::from(envelope.to_string());
-        Event::from_parts(scope, bus, time_ms, Arc::new(envelope), body, hops)
-    }
-
-    /// An event whose serialized body is already at hand.
-    pub fn from_parts(
-        scope: Scope,
-        bus: String,
-        time_ms: i64,
-        envelope: Arc<Value>,
-        body: Arc<str>,
-        hops: u8,
-    ) -> Event {
-        Event {
-            scope,
-            bus,
-            time_ms,
-            envelope,
-            body,
-            hops,
-        }
+impl Drop for LiveTraffic<'_> {
+    fn drop(&mut self) {
+        self.0.live_put_events.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -124,123 +60,104 @@ fn jobs_for_rule(event: &Event, rule: &CompiledRule) -> Vec<DeliveryJob> {
         .collect()
 }
 
-/// Queues `event` for the targets of one rule, matched or not (scheduled rules).
-pub async fn deliver_to_rule(app: &App, event: &Event, rule: &CompiledRule) {
-    for job in jobs_for_rule(event, rule) {
-        app.delivery.enqueue(job).await;
+impl Router {
+    /// A router over `catalog` and `store`, and the sink of `delivery`'s event-bus targets.
+    pub fn new(catalog: Arc<Catalog>, store: Store, delivery: Arc<Delivery>) -> Arc<Router> {
+        let router = Arc::new(Router {
+            catalog,
+            store,
+            delivery,
+            live_put_events: AtomicUsize::new(0),
+        });
+        let sink: Weak<dyn BusSink> = Arc::downgrade(&router) as Weak<dyn BusSink>;
+        router.delivery.set_bus_sink(sink);
+        router
     }
-}
 
-/// Matches each event against its bus's rules, writes the archive copies durably, then
-/// queues the deliveries.
-pub async fn ingest(app: &App, events: &[Event], filter: RuleFilter<'_>) -> Result<(), ApiError> {
-    let mut writes = Vec::new();
-    let mut jobs = Vec::new();
-    for event in events {
-        for action in app
-            .catalog
-            .route(&event.scope, &event.bus, &event.envelope, &filter)
-        {
-            match action {
-                RouteAction::Archive { uid } => {
-                    writes.push(ArchiveWrite {
-                        archive_uid: uid,
-                        time_ms: event.time_ms,
-                        body: event.body.clone(),
-                    });
-                }
-                RouteAction::Deliver { rule } => jobs.extend(jobs_for_rule(event, &rule)),
-            }
+    /// Live PutEvents traffic, which replays yield to.
+    pub fn live_traffic(&self) -> LiveTraffic<'_> {
+        self.live_put_events.fetch_add(1, Ordering::Relaxed);
+        LiveTraffic(self)
+    }
+
+    /// Whether a PutEvents request is being handled now.
+    pub fn has_live_traffic(&self) -> bool {
+        self.live_put_events.load(Ordering::Relaxed) > 0
+    }
+
+    /// Queues `event` for the targets of one rule, matched or not (scheduled rules).
+    pub async fn deliver_to_rule(&self, event: &Event, rule: &CompiledRule) {
+        for job in jobs_for_rule(event, rule) {
+            self.delivery.enqueue(job).await;
         }
     }
-    if !writes.is_empty() {
-        app.store
-            .append_events(&writes)
-            .map_err(ApiError::storage)?;
-        app.store.flush().await.map_err(ApiError::storage)?;
-    }
-    // Bus-to-bus deliveries are routed here and now; the rest wait in the queue.
-    let mut forwarded = Vec::new();
-    let mut forwarded_jobs = Vec::new();
-    for job in jobs {
-        match crate::delivery::inline_bus_event(app, &job) {
-            Some(event) => {
-                forwarded.push(event);
-                forwarded_jobs.push(job);
-            }
-            None => app.delivery.enqueue(job).await,
-        }
-    }
-    if !forwarded.is_empty() {
-        match Box::pin(ingest(app, &forwarded, RuleFilter::All)).await {
-            Ok(()) => forwarded_jobs
-                .iter()
-                .for_each(|job| app.delivery.record_inline(job)),
-            // The queue retries them.
-            Err(_) => {
-                for job in forwarded_jobs {
-                    app.delivery.enqueue(job).await;
+
+    /// Matches each event against its bus's rules, writes the archive copies durably, then
+    /// queues the deliveries.
+    pub async fn ingest(&self, events: &[Event], filter: RuleFilter<'_>) -> Result<(), ApiError> {
+        let mut writes = Vec::new();
+        let mut jobs = Vec::new();
+        for event in events {
+            for action in self
+                .catalog
+                .route(&event.scope, &event.bus, &event.envelope, &filter)
+            {
+                match action {
+                    RouteAction::Archive { uid } => {
+                        writes.push(ArchiveWrite {
+                            archive_uid: uid,
+                            time_ms: event.time_ms,
+                            body: event.body.clone(),
+                        });
+                    }
+                    RouteAction::Deliver { rule } => jobs.extend(jobs_for_rule(event, &rule)),
                 }
             }
         }
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The envelope with `replay-name` after `region`, as AWS delivers replayed events.
-    fn with_replay_name(envelope: Map<String, Value>, replay: &str) -> Value {
-        let mut map = Map::with_capacity(envelope.len() + 1);
-        for (key, value) in envelope {
-            let after_region = key == "region";
-            map.insert(key, value);
-            if after_region {
-                map.insert("replay-name".into(), Value::from(replay));
+        if !writes.is_empty() {
+            self.store
+                .append_events(&writes)
+                .map_err(ApiError::storage)?;
+            self.store.flush().await.map_err(ApiError::storage)?;
+        }
+        // Bus-to-bus deliveries are routed here and now; the rest wait in the queue.
+        let mut forwarded = Vec::new();
+        let mut forwarded_jobs = Vec::new();
+        for job in jobs {
+            match self.delivery.inline_bus_event(&job) {
+                Some(event) => {
+                    forwarded.push(event);
+                    forwarded_jobs.push(job);
+                }
+                None => self.delivery.enqueue(job).await,
             }
         }
-        Value::Object(map)
+        if !forwarded.is_empty() {
+            match Box::pin(self.ingest(&forwarded, RuleFilter::All)).await {
+                Ok(()) => forwarded_jobs
+                    .iter()
+                    .for_each(|job| self.delivery.record_inline(job)),
+                // The queue retries them.
+                Err(_) => {
+                    for job in forwarded_jobs {
+                        self.delivery.enqueue(job).await;
+                    }
+                }
+            }
+        }
+        Ok(())
     }
+}
 
-    #[test]
-    fn envelope_keys_in_aws_order_and_replay_name_after_region() {
-        let env = envelope(
-            "id-1",
-            "t",
-            "s",
-            "123456789012",
-            1_704_164_645_678,
-            "eu-west-3",
-            vec![],
-            serde_json::json!({"a": 1}),
-        );
-        let keys: Vec<_> = env.as_object().unwrap().keys().cloned().collect();
-        assert_eq!(
-            keys,
-            [
-                "version",
-                "id",
-                "detail-type",
-                "source",
-                "account",
-                "time",
-                "region",
-                "resources",
-                "detail"
-            ]
-        );
-        assert_eq!(env["time"], "2024-01-02T03:04:05Z");
-        let replayed = with_replay_name(env.as_object().unwrap().clone(), "r1");
-        let keys: Vec<_> = replayed.as_object().unwrap().keys().cloned().collect();
-        assert_eq!(
-            keys[6..8],
-            ["region".to_string(), "replay-name".to_string()]
-        );
-        assert_eq!(replayed["replay-name"], "r1");
-        let spliced = splice_replay_name(&env.to_string(), "r1").unwrap();
-        assert_eq!(spliced, replayed.to_string());
-        assert_eq!(splice_replay_name("{\"a\":1}", "r1"), None);
+impl BusSink for Router {
+    fn put_events(
+        &self,
+        events: Vec<Event>,
+    ) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + '_>> {
+        Box::pin(async move {
+            self.ingest(&events, RuleFilter::All)
+                .await
+                .map_err(|e| e.message)
+        })
     }
 }

@@ -60,18 +60,7 @@ pub async fn run(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Out
     {
         tracing::warn!("connections still open after 5 s; closing them");
     }
-    app.replays.stop_all();
-    app.delivery.stop().await;
-    let pending = app.delivery.persist_pending(&app.store);
-    if pending > 0 {
-        tracing::info!(
-            count = pending,
-            "stored deliveries still pending; they resume at the next start"
-        );
-    }
-    if let Err(e) = app.store.flush().await {
-        tracing::error!(error = %e, "final flush failed");
-    }
+    app.shutdown().await;
 }
 
 async fn route(app: Arc<App>, req: Request<Incoming>) -> Response<Full<Bytes>> {

@@ -36,9 +36,10 @@ use http_body_util::Full;
 use serde_json::{Map, Value};
 
 use super::http::HttpOutcome;
-use super::{Delivered, DeliveryJob, Failure};
-use crate::app::App;
+use super::job::{Delivered, DeliveryJob, Failure};
+use super::outbound::Outbound;
 use crate::destinations::{Connection, ConnectionState, HttpParameters, Token};
+use crate::model::TargetHttpParameters;
 use crate::model::arn::ParsedArn;
 use crate::transform::JsonPath;
 
@@ -47,18 +48,18 @@ const TIMEOUT: Duration = Duration::from_secs(5);
 const USER_AGENT: &str = "Amazon/EventBridge/ApiDestinations";
 
 pub async fn invoke(
-    app: &App,
+    out: &Outbound,
     job: &DeliveryJob,
     _arn: &ParsedArn<'_>,
 ) -> Result<Delivered, Failure> {
     let target_arn = job.target.arn();
-    let destination = app
+    let destination = out
         .destinations
         .api_destination_by_arn(target_arn)
         .ok_or_else(|| {
             Failure::permanent(format!("API destination {target_arn} does not exist"))
         })?;
-    let connection = app
+    let connection = out
         .destinations
         .connection_by_arn(&destination.connection_arn)
         .ok_or_else(|| {
@@ -75,7 +76,7 @@ pub async fn invoke(
             connection.state.as_str()
         )));
     }
-    let target_http = job.target.0.get("HttpParameters");
+    let target_http = job.target.http_parameters();
     let invocation = connection
         .auth
         .invocation_http_parameters
@@ -84,7 +85,7 @@ pub async fn invoke(
 
     let url = invocation_url(
         &destination.invocation_endpoint,
-        target_http,
+        &target_http,
         &invocation,
         &job.event,
     )
@@ -97,8 +98,8 @@ pub async fn invoke(
         ),
         ("user-agent".into(), USER_AGENT.into()),
     ];
-    for (k, v) in string_map(target_http, "HeaderParameters") {
-        set(&mut headers, &k, v);
+    for (k, v) in &target_http.header_parameters {
+        set(&mut headers, k, v.clone());
     }
     for (k, v) in invocation.headers() {
         set(&mut headers, k, v.to_string());
@@ -111,7 +112,7 @@ pub async fn invoke(
         Bytes::from(merge_body(&job.body, &invocation))
     };
 
-    let wait = app.destinations.reserve_slot(
+    let wait = out.destinations.reserve_slot(
         &destination.arn(),
         destination.invocation_rate_limit_per_second,
     );
@@ -122,10 +123,10 @@ pub async fn invoke(
     let oauth = connection.authorization_type == "OAUTH_CLIENT_CREDENTIALS";
     let mut token = None;
     if oauth {
-        token = Some(bearer(app, &connection, None).await?);
+        token = Some(bearer(out, &connection, None).await?);
     }
     let auth = authorization(&connection, token.as_deref());
-    let mut outcome = send(app, method, &url, &headers, auth.as_ref(), body.clone()).await?;
+    let mut outcome = send(out, method, &url, &headers, auth.as_ref(), body.clone()).await?;
     if oauth
         && matches!(
             outcome,
@@ -136,9 +137,9 @@ pub async fn invoke(
         )
     {
         // The token may have been revoked or expired early: one new token, one more try.
-        let fresh = bearer(app, &connection, token.as_deref()).await?;
+        let fresh = bearer(out, &connection, token.as_deref()).await?;
         let auth = authorization(&connection, Some(&fresh));
-        outcome = send(app, method, &url, &headers, auth.as_ref(), body).await?;
+        outcome = send(out, method, &url, &headers, auth.as_ref(), body).await?;
     }
     classify(outcome)
 }
@@ -191,7 +192,7 @@ fn classify(outcome: HttpOutcome) -> Result<Delivered, Failure> {
 /// One unsigned request with AWS's 5 s timeout. An https:// URL cannot be sent (the client
 /// speaks plain HTTP only): a permanent failure that says so.
 async fn send(
-    app: &App,
+    out: &Outbound,
     method: &str,
     url: &str,
     headers: &[(String, String)],
@@ -211,7 +212,7 @@ async fn send(
         .body(Full::new(body))
         .map_err(|e| Failure::permanent(format!("invalid request to {url}: {e}")))?;
     Ok(
-        match tokio::time::timeout(TIMEOUT, app.delivery.client.send(request)).await {
+        match tokio::time::timeout(TIMEOUT, out.client.send(request)).await {
             Ok(outcome) => outcome,
             Err(_) => HttpOutcome::Transport(format!(
                 "no answer from {url} within {} s",
@@ -231,24 +232,6 @@ fn set(list: &mut Vec<(String, String)>, key: &str, value: String) {
 fn set_exact(list: &mut Vec<(String, String)>, key: &str, value: String) {
     list.retain(|(k, _)| k != key);
     list.push((key.to_string(), value));
-}
-
-/// A `map<string,string>` member of the target's `HttpParameters`.
-fn string_map(http: Option<&Value>, member: &str) -> Vec<(String, String)> {
-    http.and_then(|h| h.get(member))
-        .and_then(Value::as_object)
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| {
-                    let v = v
-                        .as_str()
-                        .map(str::to_string)
-                        .unwrap_or_else(|| v.to_string());
-                    (k.clone(), v)
-                })
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// Percent-encodes everything but RFC 3986's unreserved characters.
@@ -275,7 +258,7 @@ fn form(pairs: &[(String, String)]) -> String {
 /// The URL of one invocation: path wildcards filled, query parameters added.
 fn invocation_url(
     endpoint: &str,
-    target_http: Option<&Value>,
+    target_http: &TargetHttpParameters,
     invocation: &HttpParameters,
     event: &str,
 ) -> Result<String, String> {
@@ -289,11 +272,7 @@ fn invocation_url(
         .and_then(|i| base[i..].find('/').map(|j| i + j))
         .unwrap_or(base.len());
     let (origin, path) = base.split_at(path_start);
-    let values: Vec<&Value> = target_http
-        .and_then(|h| h.get("PathParameterValues"))
-        .and_then(Value::as_array)
-        .map(|a| a.iter().collect())
-        .unwrap_or_default();
+    let values = &target_http.path_parameter_values;
     let wildcards = path.matches('*').count();
     if wildcards > values.len() {
         return Err(format!(
@@ -309,11 +288,7 @@ fn invocation_url(
             filled.push(c);
             continue;
         }
-        let value = next.next().copied().unwrap_or(&Value::Null);
-        let text = value
-            .as_str()
-            .map(str::to_string)
-            .unwrap_or_else(|| value.to_string());
+        let text = next.next().cloned().unwrap_or_else(|| "null".to_string());
         let text = if text.starts_with('$') {
             let root = parsed_event
                 .get_or_insert_with(|| serde_json::from_str(event).unwrap_or(Value::Null));
@@ -324,8 +299,8 @@ fn invocation_url(
         filled.push_str(&encode(&text));
     }
     let mut query: Vec<(String, String)> = Vec::new();
-    for (k, v) in string_map(target_http, "QueryStringParameters") {
-        set_exact(&mut query, &k, v);
+    for (k, v) in &target_http.query_string_parameters {
+        set_exact(&mut query, k, v.clone());
     }
     for (k, v) in invocation.query() {
         set_exact(&mut query, k, v.to_string());
@@ -378,27 +353,27 @@ fn merge_body(payload: &str, invocation: &HttpParameters) -> String {
 /// A token for the connection: the cached one, unless it is missing, about to expire, or is
 /// `rejected` (the one the endpoint just refused); then a new one.
 async fn bearer(
-    app: &App,
+    out: &Outbound,
     connection: &Connection,
     rejected: Option<&str>,
 ) -> Result<String, Failure> {
     let arn = connection.arn();
-    let lock = app.destinations.token_lock(&arn);
+    let lock = out.destinations.token_lock(&arn);
     let _guard = lock.lock().await;
-    if let Some(token) = app.destinations.token(&arn)
+    if let Some(token) = out.destinations.token(&arn)
         && Some(token.access_token.as_str()) != rejected
     {
         return Ok(token.access_token);
     }
-    let token = fetch_token(app, connection).await?;
+    let token = fetch_token(out, connection).await?;
     let access = token.access_token.clone();
-    app.destinations.store_token(&arn, token);
-    app.destinations
+    out.destinations.store_token(&arn, token);
+    out.destinations
         .set_authorization(&arn, ConnectionState::Authorized, None);
     Ok(access)
 }
 
-async fn fetch_token(app: &App, connection: &Connection) -> Result<Token, Failure> {
+async fn fetch_token(out: &Outbound, connection: &Connection) -> Result<Token, Failure> {
     let Some(oauth) = connection.auth.oauth_parameters.as_ref() else {
         return Err(Failure::permanent(format!(
             "connection {} has no OAuthParameters",
@@ -451,9 +426,9 @@ async fn fetch_token(app: &App, connection: &Connection) -> Result<Token, Failur
             client.client_secret.as_deref().unwrap_or_default(),
         ),
     );
-    let outcome = send(app, &method, &url, &headers, Some(&auth), payload).await?;
+    let outcome = send(out, &method, &url, &headers, Some(&auth), payload).await?;
     let deauthorize = |reason: String| {
-        app.destinations.set_authorization(
+        out.destinations.set_authorization(
             &connection.arn(),
             ConnectionState::Deauthorized,
             Some(reason.clone()),
@@ -502,6 +477,12 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// A target's `HttpParameters` as delivery reads them.
+    fn target_params(http: Value) -> TargetHttpParameters {
+        let target = json!({"Id": "t", "Arn": "a", "HttpParameters": http});
+        crate::model::Target(target.as_object().unwrap().clone()).http_parameters()
+    }
+
     #[test]
     fn fills_path_wildcards_and_query() {
         let http = json!({
@@ -515,7 +496,7 @@ mod tests {
         let event = r#"{"detail":{"id":"a/b 1"}}"#;
         let url = invocation_url(
             "http://h:1/api/*/items/*?fixed=yes",
-            Some(&http),
+            &target_params(http),
             &invocation,
             event,
         )
@@ -528,11 +509,18 @@ mod tests {
 
     #[test]
     fn missing_path_values_fail() {
-        let err = invocation_url("http://h/*", None, &HttpParameters::default(), "{}");
+        let none = TargetHttpParameters::default();
+        let err = invocation_url("http://h/*", &none, &HttpParameters::default(), "{}");
         assert!(err.is_err());
         let http = json!({"PathParameterValues": ["$.detail.nope"]});
         assert!(
-            invocation_url("http://h/*", Some(&http), &HttpParameters::default(), "{}").is_err()
+            invocation_url(
+                "http://h/*",
+                &target_params(http),
+                &HttpParameters::default(),
+                "{}"
+            )
+            .is_err()
         );
     }
 

@@ -3,8 +3,8 @@
 use bytes::Bytes;
 
 use super::http::HttpOutcome;
-use super::{Delivered, Failure};
-use crate::app::App;
+use super::job::{Delivered, Failure};
+use super::outbound::Outbound;
 
 /// A request to an AWS service that a target lives in.
 pub struct ServiceCall<'a> {
@@ -30,11 +30,10 @@ pub fn json_headers<'a>(target: &str, json_version: &str) -> Vec<(&'a str, Strin
     ]
 }
 
-pub async fn call(app: &App, call: ServiceCall<'_>) -> Result<Delivered, Failure> {
-    let endpoint = app.delivery.endpoint(call.endpoint)?;
+pub async fn call(out: &Outbound, call: ServiceCall<'_>) -> Result<Delivered, Failure> {
+    let endpoint = out.endpoint(call.endpoint)?;
     let url = format!("{endpoint}{}", call.path);
-    let outcome = app
-        .delivery
+    let outcome = out
         .client
         .send_signed(
             "POST",

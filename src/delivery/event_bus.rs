@@ -4,24 +4,29 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::{DeliveryJob, Failure};
-use crate::app::App;
-use crate::catalog::RuleFilter;
+use super::BusSink;
+use super::job::{DeliveryJob, Failure};
+use crate::catalog::Catalog;
+use crate::model::event::Event;
 use crate::model::{Scope, arn};
-use crate::router::{Event, ingest};
 
 /// Bus-to-bus hops one event may make; beyond it a rule loop is assumed and the event stops.
 const MAX_HOPS: u8 = 8;
 
 /// The event that a delivery of `job` puts on the bus `bus` of `scope`, or why it cannot.
-fn event_for(app: &App, job: &DeliveryJob, scope: Scope, bus: String) -> Result<Event, Failure> {
+fn event_for(
+    catalog: &Catalog,
+    job: &DeliveryJob,
+    scope: Scope,
+    bus: String,
+) -> Result<Event, Failure> {
     if job.hops >= MAX_HOPS {
         return Err(Failure::permanent(format!(
             "event {} crossed {MAX_HOPS} buses; stopping a probable rule loop",
             job.event_id
         )));
     }
-    if app.catalog.bus(&scope, &bus).is_err() {
+    if catalog.bus(&scope, &bus).is_err() {
         return Err(Failure::permanent(format!(
             "Event bus {bus} does not exist."
         )));
@@ -47,25 +52,21 @@ fn event_for(app: &App, job: &DeliveryJob, scope: Scope, bus: String) -> Result<
 }
 
 /// A delivery through the queue (retries, dead-letter queues).
-pub async fn put(app: &App, job: &DeliveryJob) -> Result<(), Failure> {
+pub async fn put(catalog: &Catalog, sink: &dyn BusSink, job: &DeliveryJob) -> Result<(), Failure> {
     let Some((scope, bus)) = arn::parse_event_bus(job.target.arn()) else {
         return Err(Failure::permanent("not an event bus ARN"));
     };
-    let event = event_for(app, job, scope, bus)?;
-    ingest(app, &[event], RuleFilter::All)
+    let event = event_for(catalog, job, scope, bus)?;
+    sink.put_events(vec![event])
         .await
-        .map_err(|e| Failure {
-            retryable: true,
-            status: None,
-            reason: e.message,
-        })
+        .map_err(Failure::transient)
 }
 
 /// The event to route at once on the target bus when `job` is for an event bus of this
 /// server that can take it: bus-to-bus deliveries skip the queue (a replay to a rule whose
 /// target is a bus makes one per event). `None` sends the job through the queue, where a
 /// failure is reported, retried or dead-lettered.
-pub fn inline_event(app: &App, job: &DeliveryJob) -> Option<Event> {
+pub fn inline_event(catalog: &Catalog, job: &DeliveryJob) -> Option<Event> {
     let (scope, bus) = arn::parse_event_bus(job.target.arn())?;
-    event_for(app, job, scope, bus).ok()
+    event_for(catalog, job, scope, bus).ok()
 }

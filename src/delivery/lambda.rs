@@ -3,12 +3,12 @@
 use bytes::Bytes;
 
 use super::aws_call::{ServiceCall, call};
-use super::{Delivered, DeliveryJob, Failure};
-use crate::app::App;
+use super::job::{Delivered, DeliveryJob, Failure};
+use super::outbound::Outbound;
 use crate::model::arn::ParsedArn;
 
 pub async fn invoke(
-    app: &App,
+    out: &Outbound,
     job: &DeliveryJob,
     arn: &ParsedArn<'_>,
 ) -> Result<Delivered, Failure> {
@@ -20,7 +20,7 @@ pub async fn invoke(
         .map(|q| format!("?Qualifier={q}"))
         .unwrap_or_default();
     call(
-        app,
+        out,
         ServiceCall {
             endpoint: "lambda",
             signing_name: "lambda",

@@ -7,13 +7,13 @@ use bytes::Bytes;
 use serde_json::json;
 
 use super::aws_call::{ServiceCall, call, json_headers};
-use super::{Delivered, DeliveryJob, Failure};
-use crate::app::App;
+use super::job::{Delivered, DeliveryJob, Failure};
+use super::outbound::Outbound;
 use crate::model::arn::ParsedArn;
 use crate::model::time::now_ms;
 
 pub async fn put_log_event(
-    app: &App,
+    out: &Outbound,
     job: &DeliveryJob,
     arn: &ParsedArn<'_>,
 ) -> Result<Delivered, Failure> {
@@ -25,7 +25,7 @@ pub async fn put_log_event(
         .trim_end_matches(":*");
     let stream = &job.event_id;
     let create = call(
-        app,
+        out,
         ServiceCall {
             endpoint: "cloudwatch_logs",
             signing_name: "logs",
@@ -42,7 +42,7 @@ pub async fn put_log_event(
         return Err(failure);
     }
     call(
-        app,
+        out,
         ServiceCall {
             endpoint: "cloudwatch_logs",
             signing_name: "logs",

@@ -3,8 +3,8 @@
 use bytes::Bytes;
 
 use super::aws_call::{ServiceCall, call};
-use super::{Delivered, DeliveryJob, Failure};
-use crate::app::App;
+use super::job::{Delivered, DeliveryJob, Failure};
+use super::outbound::Outbound;
 use crate::model::arn::ParsedArn;
 
 /// `application/x-www-form-urlencoded` encoding of one value.
@@ -22,7 +22,7 @@ fn form_encode(value: &str) -> String {
 }
 
 pub async fn publish(
-    app: &App,
+    out: &Outbound,
     job: &DeliveryJob,
     arn: &ParsedArn<'_>,
 ) -> Result<Delivered, Failure> {
@@ -33,7 +33,7 @@ pub async fn publish(
         form_encode(&job.body)
     );
     call(
-        app,
+        out,
         ServiceCall {
             endpoint: "sns",
             signing_name: "sns",

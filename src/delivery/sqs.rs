@@ -5,19 +5,19 @@ use bytes::Bytes;
 use serde_json::{Value, json};
 
 use super::aws_call::{ServiceCall, call, json_headers};
-use super::{Delivered, DeliveryJob, Failure};
-use crate::app::App;
+use super::job::{Delivered, DeliveryJob, Failure};
+use super::outbound::Outbound;
 use crate::model::arn::ParsedArn;
 
 /// Sends `body` to the queue of `arn`, with message attributes (name, string value).
 pub async fn send(
-    app: &App,
+    out: &Outbound,
     arn: &ParsedArn<'_>,
     body: &str,
     group_and_dedup: Option<(&str, &str)>,
     attributes: &[(&str, String)],
 ) -> Result<Delivered, Failure> {
-    let endpoint = app.delivery.endpoint("sqs")?;
+    let endpoint = out.endpoint("sqs")?;
     let queue = arn.resource;
     let mut request = json!({
         "QueueUrl": format!("{endpoint}/{}/{queue}", arn.account),
@@ -40,7 +40,7 @@ pub async fn send(
         request["MessageAttributes"] = Value::Object(map);
     }
     call(
-        app,
+        out,
         ServiceCall {
             endpoint: "sqs",
             signing_name: "sqs",
@@ -54,19 +54,13 @@ pub async fn send(
 }
 
 pub async fn send_message(
-    app: &App,
+    out: &Outbound,
     job: &DeliveryJob,
     arn: &ParsedArn<'_>,
 ) -> Result<Delivered, Failure> {
     let fifo = arn.resource.ends_with(".fifo").then(|| {
-        let group = job
-            .target
-            .0
-            .get("SqsParameters")
-            .and_then(|p| p.get("MessageGroupId"))
-            .and_then(|g| g.as_str())
-            .unwrap_or_default();
+        let group = job.target.sqs_message_group_id().unwrap_or_default();
         (group, job.event_id.as_str())
     });
-    send(app, arn, &job.body, fifo, &[]).await
+    send(out, arn, &job.body, fifo, &[]).await
 }

@@ -4,12 +4,12 @@ use bytes::Bytes;
 use serde_json::json;
 
 use super::aws_call::{ServiceCall, call, json_headers};
-use super::{Delivered, DeliveryJob, Failure};
-use crate::app::App;
+use super::job::{Delivered, DeliveryJob, Failure};
+use super::outbound::Outbound;
 use crate::model::arn::ParsedArn;
 
 pub async fn start_execution(
-    app: &App,
+    out: &Outbound,
     job: &DeliveryJob,
     arn: &ParsedArn<'_>,
 ) -> Result<Delivered, Failure> {
@@ -18,7 +18,7 @@ pub async fn start_execution(
         "input": &*job.body,
     });
     call(
-        app,
+        out,
         ServiceCall {
             endpoint: "sfn",
             signing_name: "states",

@@ -6,8 +6,8 @@ use bytes::Bytes;
 use serde_json::{Value, json};
 
 use super::aws_call::{ServiceCall, call, json_headers};
-use super::{Delivered, DeliveryJob, Failure};
-use crate::app::App;
+use super::job::{Delivered, DeliveryJob, Failure};
+use super::outbound::Outbound;
 use crate::model::arn::ParsedArn;
 use crate::transform::JsonPath;
 
@@ -16,10 +16,7 @@ use crate::transform::JsonPath;
 fn partition_key(job: &DeliveryJob) -> String {
     let path = job
         .target
-        .0
-        .get("KinesisParameters")
-        .and_then(|p| p.get("PartitionKeyPath"))
-        .and_then(Value::as_str)
+        .kinesis_partition_key_path()
         .and_then(JsonPath::parse);
     let Some(path) = path else {
         return job.event_id.clone();
@@ -33,7 +30,7 @@ fn partition_key(job: &DeliveryJob) -> String {
 }
 
 pub async fn kinesis_put_record(
-    app: &App,
+    out: &Outbound,
     job: &DeliveryJob,
     arn: &ParsedArn<'_>,
 ) -> Result<Delivered, Failure> {
@@ -44,7 +41,7 @@ pub async fn kinesis_put_record(
         "PartitionKey": partition_key(job),
     });
     call(
-        app,
+        out,
         ServiceCall {
             endpoint: "kinesis",
             signing_name: "kinesis",
@@ -58,7 +55,7 @@ pub async fn kinesis_put_record(
 }
 
 pub async fn firehose_put_record(
-    app: &App,
+    out: &Outbound,
     job: &DeliveryJob,
     arn: &ParsedArn<'_>,
 ) -> Result<Delivered, Failure> {
@@ -71,7 +68,7 @@ pub async fn firehose_put_record(
         "Record": {"Data": STANDARD.encode(job.body.as_bytes())},
     });
     call(
-        app,
+        out,
         ServiceCall {
             endpoint: "firehose",
             signing_name: "firehose",

@@ -1,6 +1,7 @@
 //! Resources as plain structs, as they are stored and as handlers see them.
 
 pub mod arn;
+pub mod event;
 pub mod time;
 
 use serde::{Deserialize, Serialize};
@@ -94,6 +95,71 @@ impl Target {
             .and_then(Value::as_str)
             .unwrap_or_default()
     }
+
+    /// A string member of a parameter structure (`SqsParameters.MessageGroupId`).
+    fn nested_str(&self, structure: &str, member: &str) -> Option<&str> {
+        self.0.get(structure)?.get(member)?.as_str()
+    }
+
+    /// `RetryPolicy`, each limit `None` where the target does not set it (AWS's defaults apply).
+    pub fn retry_policy(&self) -> RetryPolicy {
+        let get = |member| self.0.get("RetryPolicy")?.get(member)?.as_i64();
+        RetryPolicy {
+            maximum_retry_attempts: get("MaximumRetryAttempts").map(|v| v.max(0) as u32),
+            maximum_event_age_secs: get("MaximumEventAgeInSeconds"),
+        }
+    }
+
+    /// `DeadLetterConfig.Arn`: the queue that receives what could not be delivered.
+    pub fn dead_letter_arn(&self) -> Option<&str> {
+        self.nested_str("DeadLetterConfig", "Arn")
+    }
+
+    /// `SqsParameters.MessageGroupId` (FIFO queues).
+    pub fn sqs_message_group_id(&self) -> Option<&str> {
+        self.nested_str("SqsParameters", "MessageGroupId")
+    }
+
+    /// `KinesisParameters.PartitionKeyPath`.
+    pub fn kinesis_partition_key_path(&self) -> Option<&str> {
+        self.nested_str("KinesisParameters", "PartitionKeyPath")
+    }
+
+    /// `HttpParameters` (API destination targets); empty lists where it is absent.
+    pub fn http_parameters(&self) -> TargetHttpParameters {
+        let http = self.0.get("HttpParameters");
+        let text = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_string);
+        let map = |member: &str| -> Vec<(String, String)> {
+            http.and_then(|h| h.get(member))
+                .and_then(Value::as_object)
+                .map(|m| m.iter().map(|(k, v)| (k.clone(), text(v))).collect())
+                .unwrap_or_default()
+        };
+        TargetHttpParameters {
+            path_parameter_values: http
+                .and_then(|h| h.get("PathParameterValues"))
+                .and_then(Value::as_array)
+                .map(|a| a.iter().map(text).collect())
+                .unwrap_or_default(),
+            header_parameters: map("HeaderParameters"),
+            query_string_parameters: map("QueryStringParameters"),
+        }
+    }
+}
+
+/// A target's `RetryPolicy` as set on it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RetryPolicy {
+    pub maximum_retry_attempts: Option<u32>,
+    pub maximum_event_age_secs: Option<i64>,
+}
+
+/// A target's `HttpParameters`: values that are not strings come as their JSON text.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TargetHttpParameters {
+    pub path_parameter_values: Vec<String>,
+    pub header_parameters: Vec<(String, String)>,
+    pub query_string_parameters: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -8,8 +8,8 @@ use crate::app::App;
 use crate::catalog::RuleFilter;
 use crate::error::ApiError;
 use crate::model::Scope;
+use crate::model::event::{Event, envelope};
 use crate::model::time::{EpochMillis, now_ms};
-use crate::router::{Event, envelope, ingest};
 use crate::validate::{NON_PARTNER_EVENT_BUS_NAME_OR_ARN, Validator};
 
 #[derive(Deserialize)]
@@ -144,7 +144,7 @@ pub async fn put_events(
     scope: &Scope,
     req: PutEventsRequest,
 ) -> Result<PutEventsResponse, ApiError> {
-    let _live = app.replays.live_traffic();
+    let _live = app.router.live_traffic();
     let mut v = Validator::new();
     let has_entries = v.required(&req.entries, "entries");
     let entries = req.entries.unwrap_or_default();
@@ -237,7 +237,7 @@ pub async fn put_events(
             ..Default::default()
         });
     }
-    ingest(app, &events, RuleFilter::All).await?;
+    app.router.ingest(&events, RuleFilter::All).await?;
     Ok(PutEventsResponse {
         failed_entry_count: failed,
         entries: results,

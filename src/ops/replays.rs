@@ -162,7 +162,7 @@ pub async fn start_replay(
     app.catalog
         .create_replay(replay.clone(), MAX_ACTIVE_REPLAYS)?;
     app.store.flush().await.map_err(ApiError::storage)?;
-    app.replays.start(app, scope.clone(), replay.name.clone());
+    app.replays.start(scope.clone(), replay.name.clone());
     Ok(StartReplayResponse {
         replay_arn: replay.arn(),
         state: replay.state.as_str(),

@@ -9,7 +9,7 @@
 
 use super::cidr::{self, IpRange};
 use super::json::{Parser, Tok};
-use super::matcher::{Matcher, lower};
+use super::matcher::{FieldSpec, Matcher, SubRule, lower};
 use super::numeric::{self, NumLit, Range};
 use super::wildcard::{self, Wildcard};
 
@@ -49,19 +49,6 @@ const RESERVED_IN_OR: &[&str] = &[
     "ip-address-in-range",
     "ip-address-not-in-range",
 ];
-
-/// The values for one field path: matchers OR'ed, plus `exists: false`.
-#[derive(Debug, Clone)]
-pub(crate) struct FieldSpec {
-    pub(crate) path: String,
-    pub(crate) matchers: Vec<Matcher>,
-    pub(crate) absent: bool,
-    /// The field's wildcards, measured together, are too complex (checked once per field
-    /// here rather than once per `$or` combination; reported after the whole pattern is read).
-    pub(crate) too_complex: bool,
-}
-
-pub(crate) type SubRule = Vec<FieldSpec>;
 
 type R<T> = Result<T, String>;
 

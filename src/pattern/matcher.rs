@@ -15,9 +15,21 @@
 use serde_json::Value;
 
 use super::cidr::IpRange;
-use super::compile::FieldSpec;
 use super::numeric::{self, NumLit, Range};
 use super::wildcard::Wildcard;
+
+/// The values for one field path: matchers OR'ed, plus `exists: false`.
+#[derive(Debug, Clone)]
+pub(crate) struct FieldSpec {
+    pub(crate) path: String,
+    pub(crate) matchers: Vec<Matcher>,
+    pub(crate) absent: bool,
+    /// The field's wildcards, measured together, are too complex (checked once per field
+    /// here rather than once per `$or` combination; reported after the whole pattern is read).
+    pub(crate) too_complex: bool,
+}
+
+pub(crate) type SubRule = Vec<FieldSpec>;
 
 /// Lowercases per character (no context-dependent final-sigma rule), the same
 /// folding used on event values.

@@ -1,20 +1,12 @@
-//! Scheduled rules: `rate(...)` and `cron(...)` expressions as EventBridge reads them, and the
-//! task that fires them.
+//! Schedule expressions as EventBridge reads them: `rate(...)` and `cron(...)`, and the next
+//! instant each is due. Pure: the task that fires rules is in `schedule/mod.rs`.
 //!
 //! A cron expression has six fields: minutes, hours, day-of-month, month, day-of-week, year
 //! (UTC), with `, - * /` everywhere, `?` `L` `W` in day-of-month, `?` `L` `#` in day-of-week;
 //! one of the two day fields must be `?`. A rate is `rate(N minute[s]|hour[s]|day[s])`, singular
 //! for 1 and plural otherwise.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Weak};
-use std::time::Duration;
-
 use time::{Date, Month, OffsetDateTime, Weekday};
-
-use crate::app::App;
-use crate::model::time::now_ms;
-use crate::router::{Event, envelope};
 
 const MINUTE_MS: i64 = 60_000;
 /// How far ahead a cron expression is searched for its next time.
@@ -253,70 +245,6 @@ impl Cron {
         }
         None
     }
-}
-
-/// Fires scheduled rules: four times a second, each enabled rule with a ScheduleExpression whose time
-/// has come sends a `Scheduled Event` to its targets.
-pub fn spawn(app: &Arc<App>) {
-    let weak: Weak<App> = Arc::downgrade(app);
-    let divisor = i64::from(app.config.schedule_rate_divisor.max(1));
-    tokio::spawn(async move {
-        // rule ARN -> (expression, next time)
-        let mut next: HashMap<String, (String, i64)> = HashMap::new();
-        let mut tick = tokio::time::interval(Duration::from_millis(250));
-        loop {
-            tick.tick().await;
-            let Some(app) = weak.upgrade() else { break };
-            let now = now_ms();
-            let rules = app.catalog.scheduled_rules();
-            next.retain(|arn, _| rules.iter().any(|r| r.arn == *arn));
-            for rule in rules {
-                let Some(expression) = rule.rule.schedule_expression.clone() else {
-                    continue;
-                };
-                let schedule = match Schedule::parse(&expression) {
-                    Some(Schedule::Rate(period)) => Schedule::Rate((period / divisor).max(1)),
-                    Some(cron) => cron,
-                    None => continue,
-                };
-                let arn = rule.arn.clone();
-                let due = match next.get(&arn) {
-                    Some((e, at)) if *e == expression => *at,
-                    _ => {
-                        if let Some(at) = schedule.next_after(now, now) {
-                            next.insert(arn.clone(), (expression.clone(), at));
-                        }
-                        continue;
-                    }
-                };
-                if now < due {
-                    continue;
-                }
-                let event = envelope(
-                    &uuid::Uuid::new_v4().to_string(),
-                    "Scheduled Event",
-                    "aws.events",
-                    &rule.rule.scope.account,
-                    due,
-                    &rule.rule.scope.region,
-                    vec![serde_json::Value::from(arn.clone())],
-                    serde_json::json!({}),
-                );
-                let event = Event::new(
-                    rule.rule.scope.clone(),
-                    rule.rule.bus_name.clone(),
-                    due,
-                    event,
-                    0,
-                );
-                crate::router::deliver_to_rule(&app, &event, &rule).await;
-                match schedule.next_after(now, due) {
-                    Some(at) => next.insert(arn, (expression, at)),
-                    None => next.remove(&arn),
-                };
-            }
-        }
-    });
 }
 
 #[cfg(test)]
