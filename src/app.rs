@@ -34,7 +34,11 @@ impl App {
         let outbound = Outbound::new(config.endpoint_table(), destinations.clone());
         let (delivery, queue) = Delivery::new(&config, outbound, catalog.clone());
         let router = Router::new(catalog.clone(), store.clone(), delivery.clone());
-        let replays = Replays::new(router.clone(), config.replay_max_events_per_second);
+        let replays = Replays::new(
+            router.clone(),
+            config.replay_max_events_per_second,
+            config.replay_min_duration_ms,
+        );
 
         delivery.spawn_workers(queue);
         delivery.resume_pending(&store);

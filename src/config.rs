@@ -97,6 +97,16 @@ pub struct Config {
     )]
     pub replay_max_events_per_second: u64,
 
+    /// A replay reports COMPLETED no sooner than this after StartReplay, so that a
+    /// CancelReplay sent right after StartReplay finds it in progress, as on AWS (where a
+    /// replay spends seconds in STARTING). Deliveries are not held back; 0 turns it off.
+    #[arg(
+        long,
+        env = "EVENTBRIDGE_LOCAL_REPLAY_MIN_DURATION_MS",
+        default_value_t = 500
+    )]
+    pub replay_min_duration_ms: u64,
+
     /// Divides the period of `rate(...)` schedules (tests use it to see scheduled rules fire
     /// quickly); 1 keeps real time.
     #[arg(

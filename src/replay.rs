@@ -4,7 +4,7 @@
 //! while running, exactly at the end), so that a stopped replay resumes there.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
@@ -21,10 +21,33 @@ pub const SLICE_MS: i64 = 60_000;
 /// Events re-injected per routing call.
 const BATCH: usize = 256;
 
-#[derive(Default)]
 struct Control {
     cancel: AtomicBool,
     stop: AtomicBool,
+    /// Event time of the last event routed (`i64::MIN`: none yet). Every archived event
+    /// before it has been routed, so a cancelled or failed replay reports it as
+    /// EventLastReplayedTime: a new replay starting there misses nothing.
+    last_event_ms: AtomicI64,
+}
+
+impl Default for Control {
+    fn default() -> Control {
+        Control {
+            cancel: AtomicBool::new(false),
+            stop: AtomicBool::new(false),
+            last_event_ms: AtomicI64::new(i64::MIN),
+        }
+    }
+}
+
+impl Control {
+    fn last_event_ms(&self) -> Option<i64> {
+        Some(self.last_event_ms.load(Ordering::SeqCst)).filter(|t| *t != i64::MIN)
+    }
+
+    fn cancelled(&self) -> bool {
+        self.cancel.load(Ordering::SeqCst)
+    }
 }
 
 /// The replays running in this process.
@@ -32,14 +55,21 @@ pub struct Replays {
     router: Arc<Router>,
     /// Events per second of each replay; 0 for no cap.
     max_events_per_second: u64,
+    /// How long after StartReplay a replay may report COMPLETED at the soonest.
+    min_duration_ms: i64,
     running: Mutex<HashMap<(Scope, String), Arc<Control>>>,
 }
 
 impl Replays {
-    pub fn new(router: Arc<Router>, max_events_per_second: u64) -> Arc<Replays> {
+    pub fn new(
+        router: Arc<Router>,
+        max_events_per_second: u64,
+        min_duration_ms: u64,
+    ) -> Arc<Replays> {
         Arc::new(Replays {
             router,
             max_events_per_second,
+            min_duration_ms: min_duration_ms.min(i64::MAX as u64) as i64,
             running: Mutex::new(HashMap::new()),
         })
     }
@@ -57,9 +87,14 @@ impl Replays {
         tokio::spawn(async move {
             let router = &replays.router;
             let pace = Pace::new(replays.max_events_per_second);
-            if let Err(e) = run(router, &scope, &name, &control, pace).await {
+            let min_duration = replays.min_duration_ms;
+            if let Err(e) = run(router, &scope, &name, &control, pace, min_duration).await {
                 tracing::error!(replay = %name, error = %e, "replay failed");
+                let last_event = control.last_event_ms();
                 let _ = router.catalog.update_replay(&scope, &name, |r| {
+                    if last_event.is_some() {
+                        r.event_last_replayed_ms = last_event;
+                    }
                     r.state = ReplayState::Failed;
                     r.state_reason = Some(e.message.clone());
                     r.replay_end_ms = Some(now_ms());
@@ -101,6 +136,7 @@ async fn run(
     name: &str,
     control: &Control,
     mut pace: Pace,
+    min_duration_ms: i64,
 ) -> Result<(), ApiError> {
     let replay = router.catalog.update_replay(scope, name, |r| {
         if r.state == ReplayState::Starting {
@@ -124,7 +160,7 @@ async fn run(
         filter: replay.filter_arns.clone(),
         replay: name.to_string(),
     });
-    let mut pipeline = Pipeline::new();
+    let mut pipeline = Pipeline::new(&control.last_event_ms);
     let end = replay.event_end_ms;
     let mut cursor = replay
         .event_last_replayed_ms
@@ -201,12 +237,25 @@ async fn run(
         router.store.flush().await.map_err(ApiError::storage)?;
         return Ok(());
     }
-    let cancelled = control.cancel.load(Ordering::SeqCst);
+    if !control.cancelled() {
+        let until = replay.replay_start_ms.saturating_add(min_duration_ms);
+        hold_until(router, scope, name, control, until).await;
+    }
+    let cancelled = control.cancelled();
+    let last_event = control.last_event_ms();
     router.catalog.update_replay(scope, name, |r| {
         r.state = if cancelled {
+            // Where a new replay continues: the last event replayed, or the progress
+            // stored before a restart when nothing was replayed since.
+            if last_event.is_some() {
+                r.event_last_replayed_ms = last_event;
+            }
             ReplayState::Cancelled
         } else {
-            r.event_last_replayed_ms = Some(end);
+            // A replay that replayed nothing has no EventLastReplayedTime (as on AWS).
+            if last_event.is_some() || r.event_last_replayed_ms.is_some() {
+                r.event_last_replayed_ms = Some(end);
+            }
             ReplayState::Completed
         };
         r.replay_end_ms = Some(now_ms());
@@ -319,24 +368,27 @@ type BatchTask = tokio::task::JoinHandle<Result<(), ApiError>>;
 /// core: AWS does not promise order within a slice ("Events are not necessarily replayed in
 /// the exact same order that they were added to the archive", StartReplay), only slice after
 /// slice, which `finish` keeps.
-struct Pipeline {
+struct Pipeline<'a> {
     /// Batches being routed, oldest first, each with the end of its slice if it is the
     /// slice's last batch.
-    running: std::collections::VecDeque<(BatchTask, Option<i64>)>,
+    running: std::collections::VecDeque<(BatchTask, Option<i64>, Option<i64>)>,
     limit: usize,
     sent: u64,
     /// Every slice before this time has been routed whole.
     replayed_until: Option<i64>,
+    /// The replay's [`Control::last_event_ms`], raised as batches finish.
+    last_event_ms: &'a AtomicI64,
 }
 
-impl Pipeline {
-    fn new() -> Pipeline {
+impl<'a> Pipeline<'a> {
+    fn new(last_event_ms: &'a AtomicI64) -> Pipeline<'a> {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         Pipeline {
             running: Default::default(),
             limit: cores.clamp(1, 4),
             sent: 0,
             replayed_until: None,
+            last_event_ms,
         }
     }
 
@@ -353,19 +405,24 @@ impl Pipeline {
             self.wait_oldest().await?;
         }
         self.sent += batch.len() as u64;
+        let last_time = batch.last().map(|(time, _)| *time);
         let router = router.clone();
         let target = target.clone();
         let task = tokio::spawn(async move { route_batch(&router, &target, batch).await });
-        self.running.push_back((task, slice_end));
+        self.running.push_back((task, slice_end, last_time));
         Ok(())
     }
 
     async fn wait_oldest(&mut self) -> Result<(), ApiError> {
-        let Some((task, slice_end)) = self.running.pop_front() else {
+        let Some((task, slice_end, last_time)) = self.running.pop_front() else {
             return Ok(());
         };
         task.await
             .map_err(|e| ApiError::internal(format!("replay task failed: {e}")))??;
+        if let Some(time) = last_time {
+            // Batches are taken in scan (event-time) order, oldest first.
+            self.last_event_ms.fetch_max(time, Ordering::SeqCst);
+        }
         if slice_end.is_some() {
             self.replayed_until = slice_end;
         }
@@ -377,7 +434,7 @@ impl Pipeline {
         while self
             .running
             .front()
-            .is_some_and(|(task, _)| task.is_finished())
+            .is_some_and(|(task, _, _)| task.is_finished())
         {
             self.wait_oldest().await?;
         }
@@ -415,6 +472,21 @@ async fn route_batch(
     router
         .ingest(&events, RuleFilter::Replay(target.filter.as_deref()))
         .await
+}
+
+/// Waits until `until` (ms) unless the replay is cancelled first: a replay that finished
+/// its work sooner still looks in progress that long (see `--replay-min-duration-ms`).
+async fn hold_until(router: &Router, scope: &Scope, name: &str, control: &Control, until: i64) {
+    while now_ms() < until {
+        if replay_state(router, scope, name) == Some(ReplayState::Cancelling) {
+            control.cancel.store(true, Ordering::SeqCst);
+        }
+        if control.cancelled() || control.stop.load(Ordering::SeqCst) {
+            return;
+        }
+        let left = (until - now_ms()).clamp(1, 20) as u64;
+        tokio::time::sleep(std::time::Duration::from_millis(left)).await;
+    }
 }
 
 fn replay_state(router: &Router, scope: &Scope, name: &str) -> Option<ReplayState> {

@@ -97,9 +97,7 @@ fn code_only(text: &str) -> String {
             }
             out.push_str("\"\"");
             i = (j + 1).min(bytes.len());
-        } else if bytes[i] == b'\''
-            && (rest.get(2..3) == Some("'") || rest.starts_with("'\\"))
-        {
+        } else if bytes[i] == b'\'' && (rest.get(2..3) == Some("'") || rest.starts_with("'\\")) {
             // A char literal ('x' or '\n'), not a lifetime.
             let end = rest[1..].find('\'').map_or(text.len(), |n| i + n + 2);
             out.push_str("' '");
@@ -424,14 +422,15 @@ fn no_import_cycle_between_files() {
                         .iter()
                         .filter(|(to, _)| members.contains(to))
                         .map(|(to, path)| {
-                            format!(
-                                "  {} -> {} (`{path}`)",
-                                graph.names[*from], graph.names[to]
-                            )
+                            format!("  {} -> {} (`{path}`)", graph.names[*from], graph.names[to])
                         })
                 })
                 .collect();
-            format!("a cycle of {} files:\n{}", component.len(), edges.join("\n"))
+            format!(
+                "a cycle of {} files:\n{}",
+                component.len(),
+                edges.join("\n")
+            )
         })
         .collect();
     assert!(report.is_empty(), "{}", report.join("\n"));
@@ -486,6 +485,7 @@ fn the_checker_reads_imports_as_written() {
     assert!(resolved.contains(&vec!["model".to_string(), "time".to_string()]));
     assert!(resolved.contains(&vec!["delivery".to_string()]));
     assert!(!paths.iter().any(|p| p.contains("app")), "{paths:?}");
-    let tests_cut = without_tests("fn a() {}\n#[cfg(test)]\nmod tests { use crate::app::App; }\nfn b() {}");
+    let tests_cut =
+        without_tests("fn a() {}\n#[cfg(test)]\nmod tests { use crate::app::App; }\nfn b() {}");
     assert!(!tests_cut.contains("app") && tests_cut.contains("fn b"));
 }
