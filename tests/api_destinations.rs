@@ -1,124 +1,20 @@
-//! Connections and API destinations: CRUD and errors over raw HTTP, and deliveries to a little
-//! HTTP server in the test that records every request (and plays an OAuth token endpoint).
+//! Connections and API destinations: CRUD and errors over raw HTTP, and deliveries to the
+//! recording receiver of `support`, which also plays the OAuth token endpoint.
 
 mod support;
 
-use std::collections::HashMap;
-use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use clap::Parser;
 use eventbridge_local::Config;
-use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
-use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
+use support::receiver::Receiver;
 use support::{TestServer, eventually};
 
-/// One request the endpoint received.
-#[derive(Debug, Clone)]
-struct Call {
-    method: String,
-    /// Path and query.
-    uri: String,
-    headers: HashMap<String, String>,
-    body: String,
-    at: Instant,
-}
-
-#[derive(Default)]
-struct Endpoint {
-    calls: Mutex<Vec<Call>>,
-    token_requests: Mutex<Vec<Call>>,
-    /// Answer 401 to requests bearing this token.
-    reject_token: Mutex<Option<String>>,
-}
-
-impl Endpoint {
-    fn calls(&self) -> Vec<Call> {
-        self.calls.lock().unwrap().clone()
-    }
-
-    fn token_requests(&self) -> Vec<Call> {
-        self.token_requests.lock().unwrap().clone()
-    }
-
-    async fn wait_calls(&self, n: usize) -> Vec<Call> {
-        eventually(10, &format!("{n} call(s) to the endpoint"), || {
-            let calls = self.calls();
-            async move { (calls.len() >= n).then_some(calls) }
-        })
-        .await
-    }
-}
-
-/// `/token` answers `{"access_token": "tok-N", "expires_in": 3600}` (N counts token requests);
-/// every other path answers 200, or 401 to a rejected bearer token.
-async fn start_endpoint(endpoint: Arc<Endpoint>) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                break;
-            };
-            let endpoint = endpoint.clone();
-            tokio::spawn(async move {
-                let service = hyper::service::service_fn(move |req: Request<Incoming>| {
-                    let endpoint = endpoint.clone();
-                    async move {
-                        let method = req.method().to_string();
-                        let uri = req.uri().to_string();
-                        let headers = req
-                            .headers()
-                            .iter()
-                            .map(|(k, v)| {
-                                (k.as_str().to_string(), v.to_str().unwrap_or("").to_string())
-                            })
-                            .collect::<HashMap<_, _>>();
-                        let body = req.into_body().collect().await.unwrap().to_bytes();
-                        let call = Call {
-                            method,
-                            uri: uri.clone(),
-                            headers,
-                            body: String::from_utf8_lossy(&body).into_owned(),
-                            at: Instant::now(),
-                        };
-                        let (status, answer) = if uri.starts_with("/token") {
-                            let mut requests = endpoint.token_requests.lock().unwrap();
-                            requests.push(call);
-                            let token = format!("tok-{}", requests.len());
-                            (
-                                200,
-                                json!({"access_token": token, "token_type": "Bearer", "expires_in": 3600})
-                                    .to_string(),
-                            )
-                        } else {
-                            let rejected = endpoint.reject_token.lock().unwrap().clone();
-                            let bearer = call.headers.get("authorization").cloned();
-                            if rejected.is_some_and(|t| bearer == Some(format!("Bearer {t}"))) {
-                                (401, String::new())
-                            } else {
-                                endpoint.calls.lock().unwrap().push(call);
-                                (200, "{}".to_string())
-                            }
-                        };
-                        let mut response = Response::new(Full::new(Bytes::from(answer)));
-                        *response.status_mut() = hyper::StatusCode::from_u16(status).unwrap();
-                        Ok::<_, Infallible>(response)
-                    }
-                });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
-        }
-    });
-    addr
+/// An API destination's endpoint: 200 and `{}` to what it accepts.
+async fn start_endpoint() -> Receiver {
+    Receiver::start(200, "{}").await
 }
 
 async fn server() -> TestServer {
@@ -491,8 +387,8 @@ async fn secrets_never_leave_describe_or_list() {
 
 #[tokio::test]
 async fn api_key_delivery_sends_parameters_path_and_body() {
-    let endpoint = Arc::new(Endpoint::default());
-    let addr = start_endpoint(endpoint.clone()).await;
+    let endpoint = start_endpoint().await;
+    let addr = endpoint.addr;
     let server = server().await;
     let conn = ok(
         &server,
@@ -554,8 +450,8 @@ async fn api_key_delivery_sends_parameters_path_and_body() {
 
 #[tokio::test]
 async fn basic_delivery_with_get_has_no_body() {
-    let endpoint = Arc::new(Endpoint::default());
-    let addr = start_endpoint(endpoint.clone()).await;
+    let endpoint = start_endpoint().await;
+    let addr = endpoint.addr;
     let server = server().await;
     let conn = ok(
         &server,
@@ -615,8 +511,8 @@ async fn oauth_setup(server: &TestServer, addr: SocketAddr) {
 
 #[tokio::test]
 async fn oauth_token_is_fetched_once_and_reused() {
-    let endpoint = Arc::new(Endpoint::default());
-    let addr = start_endpoint(endpoint.clone()).await;
+    let endpoint = start_endpoint().await;
+    let addr = endpoint.addr;
     let server = server().await;
     oauth_setup(&server, addr).await;
     let state = ok(&server, "DescribeConnection", json!({"Name": "oauth"})).await;
@@ -653,9 +549,9 @@ async fn oauth_token_is_fetched_once_and_reused() {
 
 #[tokio::test]
 async fn oauth_token_is_refreshed_once_on_401() {
-    let endpoint = Arc::new(Endpoint::default());
-    *endpoint.reject_token.lock().unwrap() = Some("tok-1".into());
-    let addr = start_endpoint(endpoint.clone()).await;
+    let endpoint = start_endpoint().await;
+    endpoint.reject_token("tok-1");
+    let addr = endpoint.addr;
     let server = server().await;
     oauth_setup(&server, addr).await;
     put_event(&server, json!({"i": 1})).await;
@@ -670,8 +566,8 @@ async fn oauth_token_is_refreshed_once_on_401() {
 
 #[tokio::test]
 async fn rate_limit_paces_deliveries_without_dropping() {
-    let endpoint = Arc::new(Endpoint::default());
-    let addr = start_endpoint(endpoint.clone()).await;
+    let endpoint = start_endpoint().await;
+    let addr = endpoint.addr;
     let server = server().await;
     let conn = api_key_connection(&server, "c").await;
     ok(
@@ -703,8 +599,8 @@ async fn rate_limit_paces_deliveries_without_dropping() {
 
 #[tokio::test]
 async fn deauthorized_connection_fails_deliveries_with_a_reason() {
-    let endpoint = Arc::new(Endpoint::default());
-    let addr = start_endpoint(endpoint.clone()).await;
+    let endpoint = start_endpoint().await;
+    let addr = endpoint.addr;
     let server = server().await;
     let conn = api_key_connection(&server, "c").await;
     let dest = destination(&server, "d", &conn, &format!("http://{addr}/d")).await;

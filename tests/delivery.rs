@@ -1,91 +1,23 @@
-//! Delivery to targets over real HTTP: a little Lambda-Invoke receiver in the test records
-//! what arrives, can answer slowly or fail a number of times first.
+//! Delivery to targets over real HTTP: the recording receiver of `support` plays Lambda's
+//! Invoke API, recording what arrives; it can answer slowly or fail a number of times first.
 
 mod support;
 
-use std::convert::Infallible;
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use clap::Parser;
 use eventbridge_local::Config;
-use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
-use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
+use support::receiver::Receiver;
 use support::{TestServer, eventually};
 
-#[derive(Default)]
-struct Receiver {
-    /// (path, invocation type header, body)
-    calls: Mutex<Vec<(String, String, String)>>,
-    /// Answer 500 this many times first.
-    fail_first: Mutex<u32>,
-    delay: Mutex<Duration>,
+/// Lambda's answer to an asynchronous (`Event`) Invoke: 202, no body.
+async fn lambda_receiver() -> Receiver {
+    Receiver::start(202, "").await
 }
 
-impl Receiver {
-    fn calls(&self) -> Vec<(String, String, String)> {
-        self.calls.lock().unwrap().clone()
-    }
-}
-
-async fn start_receiver(receiver: Arc<Receiver>) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                break;
-            };
-            let receiver = receiver.clone();
-            tokio::spawn(async move {
-                let service = hyper::service::service_fn(move |req: Request<Incoming>| {
-                    let receiver = receiver.clone();
-                    async move {
-                        let path = req.uri().path().to_string();
-                        let kind = req
-                            .headers()
-                            .get("x-amz-invocation-type")
-                            .and_then(|v| v.to_str().ok())
-                            .unwrap_or_default()
-                            .to_string();
-                        let body = req.into_body().collect().await.unwrap().to_bytes();
-                        let delay = *receiver.delay.lock().unwrap();
-                        tokio::time::sleep(delay).await;
-                        let fail = {
-                            let mut left = receiver.fail_first.lock().unwrap();
-                            let fail = *left > 0;
-                            *left = left.saturating_sub(1);
-                            fail
-                        };
-                        let status = if fail { 500 } else { 202 };
-                        if !fail {
-                            receiver.calls.lock().unwrap().push((
-                                path,
-                                kind,
-                                String::from_utf8_lossy(&body).into_owned(),
-                            ));
-                        }
-                        let mut response = Response::new(Full::new(Bytes::new()));
-                        *response.status_mut() = hyper::StatusCode::from_u16(status).unwrap();
-                        Ok::<_, Infallible>(response)
-                    }
-                });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
-        }
-    });
-    addr
-}
-
-async fn server_with_lambda(receiver: &Arc<Receiver>) -> TestServer {
-    let addr = start_receiver(receiver.clone()).await;
+async fn server_with_lambda(receiver: &Receiver) -> TestServer {
+    let addr = receiver.addr;
     let config = Config::parse_from([
         "eventbridge-local",
         "--in-memory",
@@ -130,7 +62,7 @@ async fn put_event(server: &TestServer, detail: Value) -> String {
 
 #[tokio::test]
 async fn lambda_targets_get_the_event_and_each_input_form() {
-    let receiver = Arc::new(Receiver::default());
+    let receiver = lambda_receiver().await;
     let server = server_with_lambda(&receiver).await;
     rule_with_target(&server, "plain", json!({"Id": "a", "Arn": FUNCTION})).await;
     rule_with_target(
@@ -160,10 +92,10 @@ async fn lambda_targets_get_the_event_and_each_input_form() {
         async move { (calls.len() == 4).then_some(calls) }
     })
     .await;
-    let bodies: Vec<&str> = calls.iter().map(|c| c.2.as_str()).collect();
-    for (path, kind, _) in &calls {
-        assert_eq!(path, "/2015-03-31/functions/fn/invocations");
-        assert_eq!(kind, "Event");
+    let bodies: Vec<&str> = calls.iter().map(|c| c.body.as_str()).collect();
+    for call in &calls {
+        assert_eq!(call.path(), "/2015-03-31/functions/fn/invocations");
+        assert_eq!(call.header("x-amz-invocation-type"), "Event");
     }
     let event = bodies
         .iter()
@@ -184,7 +116,7 @@ async fn lambda_targets_get_the_event_and_each_input_form() {
 
 #[tokio::test]
 async fn put_targets_rejects_bad_input_settings() {
-    let receiver = Arc::new(Receiver::default());
+    let receiver = lambda_receiver().await;
     let server = server_with_lambda(&receiver).await;
     server
         .call(
@@ -221,8 +153,8 @@ async fn put_targets_rejects_bad_input_settings() {
 
 #[tokio::test]
 async fn failed_deliveries_are_retried_until_they_succeed() {
-    let receiver = Arc::new(Receiver::default());
-    *receiver.fail_first.lock().unwrap() = 3;
+    let receiver = lambda_receiver().await;
+    receiver.fail_next(3);
     let server = server_with_lambda(&receiver).await;
     rule_with_target(&server, "r", json!({"Id": "t", "Arn": FUNCTION})).await;
     let id = put_event(&server, json!({"n": 1})).await;
@@ -259,8 +191,8 @@ async fn failed_deliveries_are_retried_until_they_succeed() {
 
 #[tokio::test]
 async fn a_slow_target_does_not_slow_put_events() {
-    let receiver = Arc::new(Receiver::default());
-    *receiver.delay.lock().unwrap() = Duration::from_secs(5);
+    let receiver = lambda_receiver().await;
+    receiver.delay_answers(Duration::from_secs(5));
     let server = server_with_lambda(&receiver).await;
     rule_with_target(&server, "r", json!({"Id": "t", "Arn": FUNCTION})).await;
     let started = Instant::now();
@@ -279,9 +211,9 @@ async fn a_slow_target_does_not_slow_put_events() {
 
 #[tokio::test]
 async fn deliveries_pending_at_shutdown_resume_after_a_restart() {
-    let receiver = Arc::new(Receiver::default());
-    *receiver.fail_first.lock().unwrap() = u32::MAX;
-    let addr = start_receiver(receiver.clone()).await;
+    let receiver = lambda_receiver().await;
+    receiver.fail_next(u32::MAX);
+    let addr = receiver.addr;
     let dir = support::temp_dir("pending");
     let start = |retry_ms: &str| {
         Config::parse_from([
@@ -308,14 +240,14 @@ async fn deliveries_pending_at_shutdown_resume_after_a_restart() {
     .await;
     server.stop().await;
 
-    *receiver.fail_first.lock().unwrap() = 0;
+    receiver.fail_next(0);
     let server = TestServer::start_with(start("10")).await;
     let calls = eventually(10, "the delivery after the restart", || {
         let calls = receiver.calls();
         async move { (!calls.is_empty()).then_some(calls) }
     })
     .await;
-    let event: Value = serde_json::from_str(&calls[0].2).unwrap();
+    let event: Value = serde_json::from_str(&calls[0].body).unwrap();
     assert_eq!(event["id"], id);
     server.stop().await;
     let _ = std::fs::remove_dir_all(&dir);
@@ -323,8 +255,8 @@ async fn deliveries_pending_at_shutdown_resume_after_a_restart() {
 
 #[tokio::test]
 async fn scheduled_rules_send_scheduled_events_to_their_targets() {
-    let receiver = Arc::new(Receiver::default());
-    let addr = start_receiver(receiver.clone()).await;
+    let receiver = lambda_receiver().await;
+    let addr = receiver.addr;
     let config = Config::parse_from([
         "eventbridge-local",
         "--in-memory",
@@ -375,7 +307,7 @@ async fn scheduled_rules_send_scheduled_events_to_their_targets() {
         async move { (calls.len() >= 2).then_some(calls) }
     })
     .await;
-    let event: Value = serde_json::from_str(&calls[0].2).unwrap();
+    let event: Value = serde_json::from_str(&calls[0].body).unwrap();
     assert_eq!(event["source"], "aws.events");
     assert_eq!(event["detail-type"], "Scheduled Event");
     assert_eq!(event["resources"], json!([rule_arn]));

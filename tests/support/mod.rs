@@ -1,5 +1,8 @@
-//! A server on 127.0.0.1 and an ephemeral port for one test, and a raw HTTP client.
+//! A server on 127.0.0.1 and an ephemeral port for one test, and a raw HTTP client;
+//! `receiver` is the other end, for tests of deliveries to targets.
 #![allow(dead_code)]
+
+pub mod receiver;
 
 use std::net::SocketAddr;
 use std::path::Path;
