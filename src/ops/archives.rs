@@ -234,6 +234,14 @@ pub async fn list_archives(
     v.string(req.next_token.as_deref(), "nextToken", 1, 2048, None);
     v.integer(req.limit, "limit", Some(1), Some(100));
     v.finish()?;
+    // A source bus that does not exist is an error, not an empty list (AWS).
+    if let Some((bus_scope, bus)) = req
+        .event_source_arn
+        .as_deref()
+        .and_then(arn::parse_event_bus)
+    {
+        app.catalog.bus(&bus_scope, &bus)?;
+    }
     let archives: Vec<ArchiveEntry> = app
         .catalog
         .archives(scope)

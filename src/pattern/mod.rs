@@ -52,6 +52,12 @@
 //! - Case folding uses per-character Unicode lowercase on both sides.
 //! - Rare Jackson texts (NaN, `+1`, odd control characters) follow Jackson
 //!   2.12 wording and may differ in detail from AWS's Jackson version.
+//! - Error columns follow Jackson 2.17+: errors about one consumed character
+//!   (`Unexpected character`, `Unrecognized character escape`, `Illegal
+//!   unquoted character`, `Unexpected close marker`) point at that character;
+//!   `Unrecognized token`, end-of-input and number-format errors point past it.
+//!   Only `{'bad': 'quotation'}` (column 2) is recorded on AWS; the rest follows
+//!   Jackson's sources (its LocationOfError1173 test).
 
 mod cidr;
 mod compile;

@@ -61,8 +61,10 @@ fn parse_list(text: &str, min: u32, max: u32, names: &[&str]) -> Option<Vec<u32>
     };
     let mut out = Vec::new();
     for part in text.split(',') {
+        // An increment past the field's largest value (`*/60` in minutes) is refused, as
+        // AWS refused `cron(*/60 * * * ? *)`.
         let (range, step) = match part.split_once('/') {
-            Some((r, s)) => (r, s.parse::<u32>().ok().filter(|s| *s > 0)?),
+            Some((r, s)) => (r, s.parse::<u32>().ok().filter(|s| (1..=max).contains(s))?),
             None => (part, 1),
         };
         let (start, end) = if range == "*" {
@@ -97,9 +99,14 @@ impl Schedule {
             .strip_prefix("rate(")
             .and_then(|s| s.strip_suffix(')'))
         {
-            let (n, unit) = inner.trim().split_once(' ')?;
+            // `value unit` with one space and nothing around them: AWS refuses
+            // `rate( 10 minutes )`, `rate(10 MINUTES)` and `rate(1 minutes)`.
+            let (n, unit) = inner.split_once(' ')?;
+            if n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
             let n: i64 = n.parse().ok().filter(|n| *n > 0)?;
-            let unit_ms = match (unit.trim(), n == 1) {
+            let unit_ms = match (unit, n == 1) {
                 ("minute", true) | ("minutes", false) => MINUTE_MS,
                 ("hour", true) | ("hours", false) => 60 * MINUTE_MS,
                 ("day", true) | ("days", false) => 24 * 60 * MINUTE_MS,
@@ -286,8 +293,37 @@ mod tests {
             "rate(5 seconds)",
             "rate(x hours)",
             "rate(1hour)",
+            // Refused by AWS (recorded): spaces, case, signs, missing parts.
+            "rate( 10 minutes )",
+            " rate(10 minutes)",
+            "rate(10  minutes)",
+            "rate(10 MINUTES)",
+            "rate(-10 minutes)",
+            "rate(+10 minutes)",
+            "rate(10)",
+            "rate()",
+            "rate(10 minutess)",
+            "cron(*/60 * * * ? *)",
+            "cron(7 20 * * 1-7 *)",
+            "cron(0 1 * * * *)",
+            "cron(71 8 1 * ? *)",
+            "cron(*/1 * * * *)",
         ] {
             assert_eq!(Schedule::parse(bad), None, "{bad}");
+        }
+        // Accepted by AWS (recorded).
+        for good in [
+            "cron(0 2 ? * SAT *)",
+            "cron(0 12 * * ? *)",
+            "cron(5,35 14 * * ? *)",
+            "cron(15 10 ? * 6L 2002-2005)",
+            "cron(0 2 ? * SAT#3 *)",
+            "cron(* * ? * SAT#3 *)",
+            "cron(0/5 5 ? JAN 1-5 2022)",
+            "cron(0/5 8-17 ? * MON-FRI *)",
+            "cron(0 8 1 * ? *)",
+        ] {
+            assert!(Schedule::parse(good).is_some(), "{good}");
         }
         let every_5 = Schedule::parse("rate(5 minutes)").unwrap();
         assert_eq!(every_5.next_after(1_000, 0), Some(300_000));
