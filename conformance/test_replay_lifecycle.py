@@ -431,18 +431,6 @@ def small(events) -> Archived:
     return make_archive(events, 3, spacing_s=10, end_ago=timedelta(hours=1))
 
 
-def test_event_end_time_in_the_future(events, small):
-    name = uid("rlfut")
-    with pytest.raises(ClientError) as e:
-        start(events, small, name, end=datetime.now(timezone.utc) + timedelta(minutes=5))
-    # AWS's wording is not recorded; the server's documented choice.
-    assert_error(e, "ValidationException",
-                 "Parameter EventEndTime is not valid. Reason: EventEndTime must not be in the future.")
-    with pytest.raises(ClientError) as e:
-        events.describe_replay(ReplayName=name)
-    assert_error(e, "ResourceNotFoundException")
-
-
 def test_filter_arns_must_be_rules_of_the_bus(events, small):
     other_bus = uid("rlbus")
     events.create_event_bus(Name=other_bus)

@@ -690,7 +690,7 @@ mod tests {
     fn single_quote_name() {
         assert_eq!(
             first_error("{'a': 1}"),
-            "Unexpected character (''' (code 39)): was expecting double-quote to start field name\n at [Source: (String)\"{'a': 1}\"; line: 1, column: 3]"
+            "Unexpected character (''' (code 39)): was expecting double-quote to start field name\n at [Source: (String)\"{'a': 1}\"; line: 1, column: 2]"
         );
     }
 
