@@ -17,47 +17,13 @@ use crate::model::{
 use crate::pattern::Pattern;
 use crate::rule_index::RuleIndex;
 use crate::store::{Collection, Store, StoreError};
-use crate::transform::InputSpec;
+
+/// Re-exported: callers know compiled rules as the catalog's.
+pub use crate::rule_index::CompiledRule;
 
 type BusKey = (Scope, String);
 type RuleKey = (Scope, String, String);
 type NameKey = (Scope, String);
-
-/// A rule with its pattern and its targets' input transformations compiled once.
-#[derive(Debug)]
-pub struct CompiledRule {
-    pub rule: Rule,
-    pub pattern: Option<Pattern>,
-    /// One per target, in the order of `rule.targets`.
-    pub inputs: Vec<InputSpec>,
-    /// The targets, shared with the deliveries made to them.
-    pub targets: Vec<Arc<Target>>,
-    /// The rule's ARN, formatted once (routing and every delivery use it).
-    pub arn: String,
-}
-
-impl CompiledRule {
-    pub fn new(rule: Rule, pattern: Option<Pattern>) -> CompiledRule {
-        let inputs = rule
-            .targets
-            .iter()
-            .map(|t| {
-                InputSpec::from_target(&t.0).unwrap_or_else(|reason| {
-                    // Checked at PutTargets; only a stored target from an older version gets here.
-                    tracing::warn!(rule = %rule.name, target = %t.id(), %reason, "target input no longer valid; sending the event");
-                    InputSpec::Event
-                })
-            })
-            .collect();
-        CompiledRule {
-            targets: rule.targets.iter().cloned().map(Arc::new).collect(),
-            arn: rule.arn(),
-            rule,
-            pattern,
-            inputs,
-        }
-    }
-}
 
 #[derive(Debug, Clone)]
 pub struct ArchiveEntry {
