@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use serde::{Serialize, Serializer};
 use serde_json::Value;
 
 use crate::model::{Rule, Target};
@@ -47,6 +48,13 @@ impl CompiledRule {
             pattern,
             inputs,
         }
+    }
+}
+
+/// Stored as the rule it was compiled from: the rest is compiled again when it is loaded.
+impl Serialize for CompiledRule {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.rule.serialize(serializer)
     }
 }
 

@@ -3,11 +3,10 @@
 
 use serde_json::Value;
 
-use super::{ArchiveEntry, Catalog, storage, store_key};
+use super::{ArchiveEntry, Catalog, storage};
 use crate::error::{ApiError, ErrorCode};
 use crate::model::{ARCHIVE_RULE_MANAGER, Archive, Rule, RuleState, Scope, archive_rule_name};
 use crate::pattern::Pattern;
-use crate::store::Collection;
 
 impl Catalog {
     /// Creates an archive and the managed rule that feeds it.
@@ -18,7 +17,7 @@ impl Catalog {
     ) -> Result<ArchiveEntry, ApiError> {
         let mut data = self.write();
         let key = (archive.scope.clone(), archive.name.clone());
-        if data.archives.contains_key(&key) {
+        if data.archives.contains(&key) {
             return Err(ApiError::already_exists(format!(
                 "Archive {} already exists.",
                 archive.name
@@ -41,16 +40,11 @@ impl Catalog {
             tags: Vec::new(),
             targets: Vec::new(),
         };
-        self.store
-            .put(
-                Collection::Archives,
-                &store_key(&archive.scope, &[&archive.name]),
-                &archive,
-            )
+        let entry = ArchiveEntry { archive };
+        data.archives
+            .put(&self.store, key, entry.clone())
             .map_err(storage)?;
         self.save_rule(&mut data, rule, Some(pattern))?;
-        let entry = ArchiveEntry { archive };
-        data.archives.insert(key, entry.clone());
         Ok(entry)
     }
 
@@ -62,12 +56,7 @@ impl Catalog {
     }
 
     pub fn archives(&self, scope: &Scope) -> Vec<ArchiveEntry> {
-        self.read()
-            .archives
-            .iter()
-            .filter(|((s, _), _)| s == scope)
-            .map(|(_, a)| a.clone())
-            .collect()
+        self.read().archives.in_scope(scope).cloned().collect()
     }
 
     pub fn all_archives(&self) -> Vec<ArchiveEntry> {
@@ -104,11 +93,10 @@ impl Catalog {
                 self.save_rule(&mut data, rule, Some(compiled))?;
             }
         }
-        self.store
-            .put(Collection::Archives, &store_key(scope, &[name]), &archive)
-            .map_err(storage)?;
         let entry = ArchiveEntry { archive };
-        data.archives.insert(key, entry.clone());
+        data.archives
+            .put(&self.store, key, entry.clone())
+            .map_err(storage)?;
         Ok(entry)
     }
 
@@ -117,11 +105,9 @@ impl Catalog {
         let mut data = self.write();
         let entry = data
             .archives
-            .remove(&(scope.clone(), name.to_string()))
+            .remove(&self.store, &(scope.clone(), name.to_string()))
+            .map_err(storage)?
             .ok_or_else(|| ApiError::not_found(format!("Archive {name} does not exist.")))?;
-        self.store
-            .remove(Collection::Archives, &store_key(scope, &[name]))
-            .map_err(storage)?;
         let rule_name = archive_rule_name(name);
         let rule_key = data
             .rules
@@ -131,11 +117,7 @@ impl Catalog {
             })
             .map(|(k, _)| k.clone());
         if let Some(key) = rule_key {
-            self.store
-                .remove(Collection::Rules, &store_key(scope, &[&key.1, &key.2]))
-                .map_err(storage)?;
-            data.rules.remove(&key);
-            data.reindex(scope, &key.1);
+            self.remove_rule(&mut data, &key)?;
         }
         Ok(entry.archive)
     }

@@ -1,20 +1,19 @@
 //! Event buses: the `default` bus every (account, region) has, and the buses users create.
 //! Deleting one takes its rules with it and disables the archives it fed.
 
-use super::{Catalog, RuleKey, bus_rules, storage, store_key};
+use super::{Catalog, RuleKey, bus_rules, storage};
 use crate::error::ApiError;
-use crate::model::{EventBus, Scope, time::now_ms};
-use crate::store::Collection;
+use crate::model::{ArchiveState, EventBus, Scope, arn, time::now_ms};
 
 impl Catalog {
     /// Every (account, region) has its `default` bus from the first request on.
     pub fn ensure_default_bus(&self, scope: &Scope) -> Result<(), ApiError> {
         let key = (scope.clone(), "default".to_string());
-        if self.read().buses.contains_key(&key) {
+        if self.read().buses.contains(&key) {
             return Ok(());
         }
         let mut data = self.write();
-        if data.buses.contains_key(&key) {
+        if data.buses.contains(&key) {
             return Ok(());
         }
         let now = now_ms();
@@ -29,30 +28,21 @@ impl Catalog {
             creation_time_ms: now,
             last_modified_time_ms: now,
         };
-        self.store
-            .put(Collection::Buses, &store_key(scope, &["default"]), &bus)
-            .map_err(storage)?;
-        data.buses.insert(key, bus);
-        Ok(())
+        data.buses.put(&self.store, key, bus).map_err(storage)
     }
 
     pub fn create_bus(&self, bus: EventBus) -> Result<EventBus, ApiError> {
         let mut data = self.write();
         let key = (bus.scope.clone(), bus.name.clone());
-        if data.buses.contains_key(&key) {
+        if data.buses.contains(&key) {
             return Err(ApiError::already_exists(format!(
                 "Event bus {} already exists.",
                 bus.name
             )));
         }
-        self.store
-            .put(
-                Collection::Buses,
-                &store_key(&bus.scope, &[&bus.name]),
-                &bus,
-            )
+        data.buses
+            .put(&self.store, key, bus.clone())
             .map_err(storage)?;
-        data.buses.insert(key, bus.clone());
         Ok(bus)
     }
 
@@ -67,9 +57,9 @@ impl Catalog {
     pub fn buses(&self, scope: &Scope, prefix: Option<&str>) -> Vec<EventBus> {
         self.read()
             .buses
-            .iter()
-            .filter(|((s, name), _)| s == scope && prefix.is_none_or(|p| name.starts_with(p)))
-            .map(|(_, bus)| bus.clone())
+            .in_scope(scope)
+            .filter(|bus| prefix.is_none_or(|p| bus.name.starts_with(p)))
+            .cloned()
             .collect()
     }
 
@@ -82,39 +72,35 @@ impl Catalog {
             return Err(ApiError::validation("Cannot delete event bus default."));
         }
         let mut data = self.write();
-        if data
+        let removed = data
             .buses
-            .remove(&(scope.clone(), name.to_string()))
-            .is_none()
-        {
+            .remove(&self.store, &(scope.clone(), name.to_string()))
+            .map_err(storage)?;
+        if removed.is_none() {
             return Ok(());
         }
-        self.store
-            .remove(Collection::Buses, &store_key(scope, &[name]))
-            .map_err(storage)?;
         let rule_keys: Vec<RuleKey> = bus_rules(&data, scope, name)
             .map(|r| (scope.clone(), name.to_string(), r.rule.name.clone()))
             .collect();
         for key in rule_keys {
-            self.store
-                .remove(Collection::Rules, &store_key(scope, &[name, &key.2]))
-                .map_err(storage)?;
-            data.rules.remove(&key);
+            data.rules.remove(&self.store, &key).map_err(storage)?;
         }
         data.reindex(scope, name);
-        let bus_arn = crate::model::arn::event_bus(scope, name);
-        for entry in data.archives.values_mut() {
-            if entry.archive.scope == *scope && entry.archive.event_source_arn == bus_arn {
-                entry.archive.state = crate::model::ArchiveState::Disabled;
+        let bus_arn = arn::event_bus(scope, name);
+        let fed: Vec<_> = data
+            .archives
+            .iter()
+            .filter(|(_, entry)| {
+                entry.archive.scope == *scope && entry.archive.event_source_arn == bus_arn
+            })
+            .map(|(key, _)| key.clone())
+            .collect();
+        for key in fed {
+            data.archives.update(&self.store, &key, |entry| {
+                entry.archive.state = ArchiveState::Disabled;
                 entry.archive.state_reason = Some(format!("Event bus {name} was deleted."));
-                self.store
-                    .put(
-                        Collection::Archives,
-                        &store_key(scope, &[&entry.archive.name]),
-                        &entry.archive,
-                    )
-                    .map_err(storage)?;
-            }
+                Ok(())
+            })?;
         }
         Ok(())
     }

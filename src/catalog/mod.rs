@@ -1,5 +1,5 @@
 //! The resources of every (account, region), in memory for fast routing and written through
-//! to the store on every change.
+//! to the store on every change (one `WriteThroughMap` per kind).
 //!
 //! Handlers call these methods; each one checks existence and conflicts with AWS's errors.
 //! Locks are never held across an `.await`: callers flush the store afterwards.
@@ -17,14 +17,17 @@ mod replays;
 mod routing;
 mod rules;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use serde::Serialize;
 
 use crate::error::ApiError;
 use crate::model::{Archive, EventBus, Replay, Rule, Scope};
 use crate::pattern::Pattern;
 use crate::rule_index::RuleIndex;
 use crate::store::{Collection, Store, StoreError};
+use crate::write_through::{NameKey, WriteThroughMap};
 
 /// Re-exported: callers know compiled rules as the catalog's.
 pub use crate::rule_index::CompiledRule;
@@ -33,19 +36,19 @@ pub use rules::MAX_TARGETS_PER_RULE;
 
 type BusKey = (Scope, String);
 type RuleKey = (Scope, String, String);
-type NameKey = (Scope, String);
 
-#[derive(Debug, Clone)]
+/// An archive as the catalog keeps it; stored as the archive alone.
+#[derive(Debug, Clone, Serialize)]
+#[serde(transparent)]
 pub struct ArchiveEntry {
     pub archive: Archive,
 }
 
-#[derive(Default)]
 struct Data {
-    buses: BTreeMap<BusKey, EventBus>,
-    rules: BTreeMap<RuleKey, Arc<CompiledRule>>,
-    archives: BTreeMap<NameKey, ArchiveEntry>,
-    replays: BTreeMap<NameKey, Replay>,
+    buses: WriteThroughMap<BusKey, EventBus>,
+    rules: WriteThroughMap<RuleKey, Arc<CompiledRule>>,
+    archives: WriteThroughMap<NameKey, ArchiveEntry>,
+    replays: WriteThroughMap<NameKey, Replay>,
     /// Per bus, its rules indexed for routing; rebuilt whenever one of them changes.
     indexes: HashMap<BusKey, Arc<RuleIndex>>,
 }
@@ -67,15 +70,6 @@ pub struct Catalog {
     data: RwLock<Data>,
 }
 
-fn store_key(scope: &Scope, names: &[&str]) -> String {
-    let mut key = format!("{}\u{1f}{}", scope.account, scope.region);
-    for name in names {
-        key.push('\u{1f}');
-        key.push_str(name);
-    }
-    key
-}
-
 fn storage(err: StoreError) -> ApiError {
     ApiError::storage(err)
 }
@@ -90,52 +84,57 @@ fn bus_rules<'a>(
     let scope = scope.clone();
     let bus = bus.to_string();
     data.rules
-        .range(start..)
+        .range_from(start)
         .take_while(move |((s, b, _), _)| *s == scope && *b == bus)
         .map(|(_, rule)| rule)
+}
+
+/// A stored rule, compiled again; a pattern that no longer compiles matches nothing.
+fn compile_stored(rule: Rule) -> (RuleKey, Arc<CompiledRule>) {
+    let pattern = match rule.event_pattern.as_deref().map(Pattern::compile) {
+        Some(Ok(p)) => Some(p),
+        Some(Err(e)) => {
+            tracing::warn!(rule = %rule.name, reason = %e.reason, "stored pattern no longer compiles; rule matches nothing");
+            None
+        }
+        None => None,
+    };
+    let key = (rule.scope.clone(), rule.bus_name.clone(), rule.name.clone());
+    (key, Arc::new(CompiledRule::new(rule, pattern)))
 }
 
 impl Catalog {
     /// Loads every resource from the store, and drops archived events whose archive is gone.
     pub fn load(store: Store) -> Result<Catalog, StoreError> {
-        let mut data = Data::default();
-        for bus in store.load::<EventBus>(Collection::Buses)? {
-            data.buses
-                .insert((bus.scope.clone(), bus.name.clone()), bus);
-        }
-        for rule in store.load::<Rule>(Collection::Rules)? {
-            let pattern = match rule.event_pattern.as_deref().map(Pattern::compile) {
-                Some(Ok(p)) => Some(p),
-                Some(Err(e)) => {
-                    tracing::warn!(rule = %rule.name, reason = %e.reason, "stored pattern no longer compiles; rule matches nothing");
-                    None
-                }
-                None => None,
-            };
-            let key = (rule.scope.clone(), rule.bus_name.clone(), rule.name.clone());
-            data.rules
-                .insert(key, Arc::new(CompiledRule::new(rule, pattern)));
-        }
+        let buses = WriteThroughMap::load(&store, Collection::Buses, |bus: EventBus| {
+            ((bus.scope.clone(), bus.name.clone()), bus)
+        })?;
+        let rules = WriteThroughMap::load(&store, Collection::Rules, compile_stored)?;
+        let archives = WriteThroughMap::load(&store, Collection::Archives, |archive: Archive| {
+            (
+                (archive.scope.clone(), archive.name.clone()),
+                ArchiveEntry { archive },
+            )
+        })?;
+        let live: HashSet<u64> = archives.values().map(|a| a.archive.uid).collect();
+        store.retain_archives(&live)?;
+        let replays = WriteThroughMap::load(&store, Collection::Replays, |replay: Replay| {
+            ((replay.scope.clone(), replay.name.clone()), replay)
+        })?;
+        let mut data = Data {
+            buses,
+            rules,
+            archives,
+            replays,
+            indexes: HashMap::new(),
+        };
         let buses: Vec<BusKey> = data
             .rules
-            .keys()
-            .map(|(s, b, _)| (s.clone(), b.clone()))
+            .iter()
+            .map(|((s, b, _), _)| (s.clone(), b.clone()))
             .collect();
         for (scope, bus) in buses {
             data.reindex(&scope, &bus);
-        }
-        for archive in store.load::<Archive>(Collection::Archives)? {
-            data.archives.insert(
-                (archive.scope.clone(), archive.name.clone()),
-                ArchiveEntry { archive },
-            );
-        }
-        let live: std::collections::HashSet<u64> =
-            data.archives.values().map(|a| a.archive.uid).collect();
-        store.retain_archives(&live)?;
-        for replay in store.load::<Replay>(Collection::Replays)? {
-            data.replays
-                .insert((replay.scope.clone(), replay.name.clone()), replay);
         }
         Ok(Catalog {
             store,
@@ -152,7 +151,7 @@ impl Catalog {
     }
 
     fn require_bus(data: &Data, scope: &Scope, bus: &str) -> Result<(), ApiError> {
-        if data.buses.contains_key(&(scope.clone(), bus.to_string())) {
+        if data.buses.contains(&(scope.clone(), bus.to_string())) {
             Ok(())
         } else {
             Err(ApiError::bus_not_found(bus))
@@ -167,16 +166,20 @@ impl Catalog {
         rule: Rule,
         pattern: Option<Pattern>,
     ) -> Result<(), ApiError> {
-        self.store
-            .put(
-                Collection::Rules,
-                &store_key(&rule.scope, &[&rule.bus_name, &rule.name]),
-                &rule,
-            )
-            .map_err(storage)?;
-        let key = (rule.scope.clone(), rule.bus_name.clone(), rule.name.clone());
+        let (key, compiled) = (
+            (rule.scope.clone(), rule.bus_name.clone(), rule.name.clone()),
+            Arc::new(CompiledRule::new(rule, pattern)),
+        );
         data.rules
-            .insert(key.clone(), Arc::new(CompiledRule::new(rule, pattern)));
+            .put(&self.store, key.clone(), compiled)
+            .map_err(storage)?;
+        data.reindex(&key.0, &key.1);
+        Ok(())
+    }
+
+    /// Removes a rule and rebuilds its bus's index.
+    fn remove_rule(&self, data: &mut Data, key: &RuleKey) -> Result<(), ApiError> {
+        data.rules.remove(&self.store, key).map_err(storage)?;
         data.reindex(&key.0, &key.1);
         Ok(())
     }

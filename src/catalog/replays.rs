@@ -1,16 +1,15 @@
 //! Replays as records: their state and progress. Running them is `crate::replay`'s job.
 
-use super::{Catalog, storage, store_key};
+use super::{Catalog, storage};
 use crate::error::ApiError;
 use crate::model::{Replay, Scope};
-use crate::store::Collection;
 
 impl Catalog {
     /// Records a new replay; fails when the name is taken or too many replays are active.
     pub fn create_replay(&self, replay: Replay, max_active: usize) -> Result<(), ApiError> {
         let mut data = self.write();
         let key = (replay.scope.clone(), replay.name.clone());
-        if data.replays.contains_key(&key) {
+        if data.replays.contains(&key) {
             return Err(ApiError::already_exists(format!(
                 "Replay {} already exists.",
                 replay.name
@@ -18,21 +17,13 @@ impl Catalog {
         }
         let active = data
             .replays
-            .values()
-            .filter(|r| r.scope == replay.scope && r.state.is_active())
+            .in_scope(&replay.scope)
+            .filter(|r| r.state.is_active())
             .count();
         if active >= max_active {
             return Err(ApiError::limit_exceeded());
         }
-        self.store
-            .put(
-                Collection::Replays,
-                &store_key(&replay.scope, &[&replay.name]),
-                &replay,
-            )
-            .map_err(storage)?;
-        data.replays.insert(key, replay);
-        Ok(())
+        data.replays.put(&self.store, key, replay).map_err(storage)
     }
 
     pub fn replay(&self, scope: &Scope, name: &str) -> Result<Replay, ApiError> {
@@ -44,12 +35,7 @@ impl Catalog {
     }
 
     pub fn replays(&self, scope: &Scope) -> Vec<Replay> {
-        self.read()
-            .replays
-            .iter()
-            .filter(|((s, _), _)| s == scope)
-            .map(|(_, r)| r.clone())
-            .collect()
+        self.read().replays.in_scope(scope).cloned().collect()
     }
 
     pub fn all_replays(&self) -> Vec<Replay> {
@@ -63,17 +49,9 @@ impl Catalog {
         name: &str,
         change: impl FnOnce(&mut Replay) -> Result<(), ApiError>,
     ) -> Result<Replay, ApiError> {
-        let mut data = self.write();
-        let replay = data
+        self.write()
             .replays
-            .get_mut(&(scope.clone(), name.to_string()))
-            .ok_or_else(|| ApiError::not_found(format!("Replay {name} does not exist.")))?;
-        let mut updated = replay.clone();
-        change(&mut updated)?;
-        self.store
-            .put(Collection::Replays, &store_key(scope, &[name]), &updated)
-            .map_err(storage)?;
-        *replay = updated.clone();
-        Ok(updated)
+            .update(&self.store, &(scope.clone(), name.to_string()), change)?
+            .ok_or_else(|| ApiError::not_found(format!("Replay {name} does not exist.")))
     }
 }

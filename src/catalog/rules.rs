@@ -3,11 +3,10 @@
 
 use std::sync::Arc;
 
-use super::{Catalog, CompiledRule, bus_rules, storage, store_key};
+use super::{Catalog, CompiledRule, bus_rules};
 use crate::error::{ApiError, ErrorCode};
 use crate::model::{Rule, RuleState, Scope, Target};
 use crate::pattern::Pattern;
-use crate::store::Collection;
 
 impl Catalog {
     /// Creates or updates a rule (targets and tags of an existing rule are kept).
@@ -79,12 +78,7 @@ impl Catalog {
                 "Rule can't be deleted since it has targets.",
             ));
         }
-        self.store
-            .remove(Collection::Rules, &store_key(scope, &[bus, name]))
-            .map_err(storage)?;
-        data.rules.remove(&key);
-        data.reindex(scope, bus);
-        Ok(())
+        self.remove_rule(&mut data, &key)
     }
 
     /// Applies `change` to a user rule (managed rules refuse with AWS's error).
