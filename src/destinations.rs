@@ -1,12 +1,12 @@
 //! Connections and API destinations: the resources as stored, kept in memory and written
-//! through to the store on every change, plus the runtime state their deliveries share (OAuth
-//! tokens, rate-limit pacing).
+//! through to the store on every change (a `WriteThroughMap` each), plus the runtime state
+//! their deliveries share (OAuth tokens, rate-limit pacing).
 //!
 //! Kept apart from [`crate::catalog`]: nothing here takes part in routing, and a connection's
 //! secrets never leave this module and delivery (Describe/List see [`AuthParameters::redacted`]).
 //! Locks are never held across an `.await`: callers flush the store afterwards.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
@@ -18,6 +18,7 @@ use crate::error::ApiError;
 use crate::model::Scope;
 use crate::model::time::now_ms;
 use crate::store::{Collection, Store, StoreError};
+use crate::write_through::{NameKey, WriteThroughMap};
 
 // ---------------------------------------------------------------- model
 
@@ -374,12 +375,9 @@ pub fn api_destination_exists(name: &str) -> ApiError {
 
 // ---------------------------------------------------------------- registry
 
-type NameKey = (Scope, String);
-
-#[derive(Default)]
 struct Data {
-    connections: BTreeMap<NameKey, Connection>,
-    api_destinations: BTreeMap<NameKey, ApiDestination>,
+    connections: WriteThroughMap<NameKey, Connection>,
+    api_destinations: WriteThroughMap<NameKey, ApiDestination>,
 }
 
 /// A cached OAuth access token of one connection (by connection ARN).
@@ -402,25 +400,24 @@ pub struct Destinations {
     next_slot: Mutex<HashMap<String, Instant>>,
 }
 
-fn store_key(scope: &Scope, name: &str) -> String {
-    format!("{}\u{1f}{}\u{1f}{}", scope.account, scope.region, name)
-}
-
 fn storage(err: StoreError) -> ApiError {
     ApiError::storage(err)
 }
 
 impl Destinations {
     pub fn load(store: Store) -> Result<Destinations, StoreError> {
-        let mut data = Data::default();
-        for c in store.load::<Connection>(Collection::Connections)? {
-            data.connections
-                .insert((c.scope.clone(), c.name.clone()), c);
-        }
-        for d in store.load::<ApiDestination>(Collection::ApiDestinations)? {
-            data.api_destinations
-                .insert((d.scope.clone(), d.name.clone()), d);
-        }
+        let data = Data {
+            connections: WriteThroughMap::load(
+                &store,
+                Collection::Connections,
+                |c: Connection| ((c.scope.clone(), c.name.clone()), c),
+            )?,
+            api_destinations: WriteThroughMap::load(
+                &store,
+                Collection::ApiDestinations,
+                |d: ApiDestination| ((d.scope.clone(), d.name.clone()), d),
+            )?,
+        };
         Ok(Destinations {
             store,
             data: RwLock::new(data),
@@ -443,17 +440,12 @@ impl Destinations {
     pub fn create_connection(&self, connection: Connection) -> Result<Connection, ApiError> {
         let mut data = self.write();
         let key = (connection.scope.clone(), connection.name.clone());
-        if data.connections.contains_key(&key) {
+        if data.connections.contains(&key) {
             return Err(connection_exists(&connection.name));
         }
-        self.store
-            .put(
-                Collection::Connections,
-                &store_key(&connection.scope, &connection.name),
-                &connection,
-            )
+        data.connections
+            .put(&self.store, key, connection.clone())
             .map_err(storage)?;
-        data.connections.insert(key, connection.clone());
         Ok(connection)
     }
 
@@ -472,12 +464,7 @@ impl Destinations {
 
     /// The connections of a scope, in name order.
     pub fn connections(&self, scope: &Scope) -> Vec<Connection> {
-        self.read()
-            .connections
-            .iter()
-            .filter(|((s, _), _)| s == scope)
-            .map(|(_, c)| c.clone())
-            .collect()
+        self.read().connections.in_scope(scope).cloned().collect()
     }
 
     /// Changes a connection with `change`, which may refuse; the result is saved. A change
@@ -489,22 +476,11 @@ impl Destinations {
         change: impl FnOnce(&mut Connection) -> Result<(), ApiError>,
     ) -> Result<Connection, ApiError> {
         let mut data = self.write();
-        let key = (scope.clone(), name.to_string());
-        let mut connection = data
+        let connection = data
             .connections
-            .get(&key)
-            .cloned()
+            .update(&self.store, &(scope.clone(), name.to_string()), change)?
             .ok_or_else(|| connection_not_found(name))?;
-        change(&mut connection)?;
-        self.store
-            .put(
-                Collection::Connections,
-                &store_key(scope, name),
-                &connection,
-            )
-            .map_err(storage)?;
         self.forget_token(&connection.arn());
-        data.connections.insert(key, connection.clone());
         Ok(connection)
     }
 
@@ -515,26 +491,24 @@ impl Destinations {
             return;
         };
         let mut data = self.write();
-        let Some(connection) = data.connections.get_mut(&(scope.clone(), name.to_string())) else {
+        let key = (scope, name.to_string());
+        let Some(current) = data.connections.get(&key) else {
             return;
         };
         // A DeauthorizeConnection made while a token was being fetched wins.
-        if connection.uuid != uuid
-            || connection.state == state
-            || (state == ConnectionState::Authorized && connection.is_deauthorized())
+        if current.uuid != uuid
+            || current.state == state
+            || (state == ConnectionState::Authorized && current.is_deauthorized())
         {
             return;
         }
+        let mut connection = current.clone();
         connection.state = state;
         connection.state_reason = reason;
         if state == ConnectionState::Authorized {
             connection.last_authorized_time_ms = Some(now_ms());
         }
-        if let Err(e) = self.store.put(
-            Collection::Connections,
-            &store_key(&scope, name),
-            &*connection,
-        ) {
+        if let Err(e) = data.connections.put(&self.store, key, connection) {
             tracing::warn!(connection = %name, error = %e, "saving the connection state failed");
         }
     }
@@ -543,16 +517,9 @@ impl Destinations {
         let mut data = self.write();
         let connection = data
             .connections
-            .remove(&(scope.clone(), name.to_string()))
+            .remove(&self.store, &(scope.clone(), name.to_string()))
+            .map_err(storage)?
             .ok_or_else(|| connection_not_found(name))?;
-        if let Err(e) = self
-            .store
-            .remove(Collection::Connections, &store_key(scope, name))
-        {
-            data.connections
-                .insert((scope.clone(), name.to_string()), connection);
-            return Err(storage(e));
-        }
         self.forget_token(&connection.arn());
         Ok(connection)
     }
@@ -565,17 +532,12 @@ impl Destinations {
     ) -> Result<ApiDestination, ApiError> {
         let mut data = self.write();
         let key = (destination.scope.clone(), destination.name.clone());
-        if data.api_destinations.contains_key(&key) {
+        if data.api_destinations.contains(&key) {
             return Err(api_destination_exists(&destination.name));
         }
-        self.store
-            .put(
-                Collection::ApiDestinations,
-                &store_key(&destination.scope, &destination.name),
-                &destination,
-            )
+        data.api_destinations
+            .put(&self.store, key, destination.clone())
             .map_err(storage)?;
-        data.api_destinations.insert(key, destination.clone());
         Ok(destination)
     }
 
@@ -595,9 +557,8 @@ impl Destinations {
     pub fn api_destinations(&self, scope: &Scope) -> Vec<ApiDestination> {
         self.read()
             .api_destinations
-            .iter()
-            .filter(|((s, _), _)| s == scope)
-            .map(|(_, d)| d.clone())
+            .in_scope(scope)
+            .cloned()
             .collect()
     }
 
@@ -607,39 +568,22 @@ impl Destinations {
         name: &str,
         change: impl FnOnce(&mut ApiDestination),
     ) -> Result<ApiDestination, ApiError> {
-        let mut data = self.write();
-        let key = (scope.clone(), name.to_string());
-        let mut destination = data
+        self.write()
             .api_destinations
-            .get(&key)
-            .cloned()
-            .ok_or_else(|| api_destination_not_found(name))?;
-        change(&mut destination);
-        self.store
-            .put(
-                Collection::ApiDestinations,
-                &store_key(scope, name),
-                &destination,
-            )
-            .map_err(storage)?;
-        data.api_destinations.insert(key, destination.clone());
-        Ok(destination)
+            .update(&self.store, &(scope.clone(), name.to_string()), |d| {
+                change(d);
+                Ok(())
+            })?
+            .ok_or_else(|| api_destination_not_found(name))
     }
 
     pub fn delete_api_destination(&self, scope: &Scope, name: &str) -> Result<(), ApiError> {
         let mut data = self.write();
         let destination = data
             .api_destinations
-            .remove(&(scope.clone(), name.to_string()))
+            .remove(&self.store, &(scope.clone(), name.to_string()))
+            .map_err(storage)?
             .ok_or_else(|| api_destination_not_found(name))?;
-        if let Err(e) = self
-            .store
-            .remove(Collection::ApiDestinations, &store_key(scope, name))
-        {
-            data.api_destinations
-                .insert((scope.clone(), name.to_string()), destination);
-            return Err(storage(e));
-        }
         self.next_slot
             .lock()
             .unwrap_or_else(|e| e.into_inner())

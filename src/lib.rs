@@ -29,6 +29,7 @@ pub mod server;
 pub mod store;
 pub mod transform;
 pub mod validate;
+mod write_through;
 
 pub use app::App;
 pub use config::Config;

@@ -1,14 +1,62 @@
 //! The rules of one bus, indexed so that an event is tried only against rules that can match
 //! it: each rule is filed under the exact strings one of its fields requires (see
 //! `Pattern::index_keys`); rules without such a field are tried on every event.
+//!
+//! [`CompiledRule`] lives here, below the catalog, because the index is built of them: the
+//! catalog keeps and stores them, the index only reads them, so neither imports the other back.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use serde::{Serialize, Serializer};
 use serde_json::Value;
 
-use crate::catalog::CompiledRule;
-use crate::pattern::{EventPath, IndexKey};
+use crate::model::{Rule, Target};
+use crate::pattern::{EventPath, IndexKey, Pattern};
+use crate::transform::InputSpec;
+
+/// A rule with its pattern and its targets' input transformations compiled once.
+#[derive(Debug)]
+pub struct CompiledRule {
+    pub rule: Rule,
+    pub pattern: Option<Pattern>,
+    /// One per target, in the order of `rule.targets`.
+    pub inputs: Vec<InputSpec>,
+    /// The targets, shared with the deliveries made to them.
+    pub targets: Vec<Arc<Target>>,
+    /// The rule's ARN, formatted once (routing and every delivery use it).
+    pub arn: String,
+}
+
+impl CompiledRule {
+    pub fn new(rule: Rule, pattern: Option<Pattern>) -> CompiledRule {
+        let inputs = rule
+            .targets
+            .iter()
+            .map(|t| {
+                InputSpec::from_target(&t.0).unwrap_or_else(|reason| {
+                    // Checked at PutTargets; only a stored target from an older version gets here.
+                    tracing::warn!(rule = %rule.name, target = %t.id(), %reason, "target input no longer valid; sending the event");
+                    InputSpec::Event
+                })
+            })
+            .collect();
+        CompiledRule {
+            targets: rule.targets.iter().cloned().map(Arc::new).collect(),
+            arn: rule.arn(),
+            rule,
+            pattern,
+            inputs,
+        }
+    }
+}
+
+/// Stored as the rule it was compiled from: the rest is compiled again when it is loaded.
+impl Serialize for CompiledRule {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.rule.serialize(serializer)
+    }
+}
 
 /// The rules filed under one path: by exact value, and by prefix (looked up by every
 /// prefix length in use).
@@ -108,8 +156,7 @@ impl RuleIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Rule, RuleState, Scope};
-    use crate::pattern::Pattern;
+    use crate::model::{RuleState, Scope};
     use serde_json::json;
 
     fn rule(name: &str, pattern: &str) -> Arc<CompiledRule> {

@@ -24,7 +24,7 @@ const LAYERS: &[&[&str]] = &[
     &["router"],
     &["delivery"],
     &["destinations", "catalog"],
-    &["rule_index", "transform"],
+    &["rule_index", "transform", "write_through"],
     &["pattern", "model", "store", "config", "error", "validate"],
 ];
 

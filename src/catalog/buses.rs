@@ -1,0 +1,107 @@
+//! Event buses: the `default` bus every (account, region) has, and the buses users create.
+//! Deleting one takes its rules with it and disables the archives it fed.
+
+use super::{Catalog, RuleKey, bus_rules, storage};
+use crate::error::ApiError;
+use crate::model::{ArchiveState, EventBus, Scope, arn, time::now_ms};
+
+impl Catalog {
+    /// Every (account, region) has its `default` bus from the first request on.
+    pub fn ensure_default_bus(&self, scope: &Scope) -> Result<(), ApiError> {
+        let key = (scope.clone(), "default".to_string());
+        if self.read().buses.contains(&key) {
+            return Ok(());
+        }
+        let mut data = self.write();
+        if data.buses.contains(&key) {
+            return Ok(());
+        }
+        let now = now_ms();
+        let bus = EventBus {
+            scope: scope.clone(),
+            name: "default".into(),
+            description: None,
+            kms_key_identifier: None,
+            dead_letter_config: None,
+            log_config: None,
+            tags: Vec::new(),
+            creation_time_ms: now,
+            last_modified_time_ms: now,
+        };
+        data.buses.put(&self.store, key, bus).map_err(storage)
+    }
+
+    pub fn create_bus(&self, bus: EventBus) -> Result<EventBus, ApiError> {
+        let mut data = self.write();
+        let key = (bus.scope.clone(), bus.name.clone());
+        if data.buses.contains(&key) {
+            return Err(ApiError::already_exists(format!(
+                "Event bus {} already exists.",
+                bus.name
+            )));
+        }
+        data.buses
+            .put(&self.store, key, bus.clone())
+            .map_err(storage)?;
+        Ok(bus)
+    }
+
+    pub fn bus(&self, scope: &Scope, name: &str) -> Result<EventBus, ApiError> {
+        self.read()
+            .buses
+            .get(&(scope.clone(), name.to_string()))
+            .cloned()
+            .ok_or_else(|| ApiError::bus_not_found(name))
+    }
+
+    pub fn buses(&self, scope: &Scope, prefix: Option<&str>) -> Vec<EventBus> {
+        self.read()
+            .buses
+            .in_scope(scope)
+            .filter(|bus| prefix.is_none_or(|p| bus.name.starts_with(p)))
+            .cloned()
+            .collect()
+    }
+
+    /// Deletes a bus with its rules (and their targets). A missing bus is not an error, as in
+    /// AWS. Archives of the bus stay with their events but become DISABLED with a reason:
+    /// nothing feeds them any more. (What AWS does here is not recorded; keeping the events
+    /// loses nothing, and the state says why no new ones arrive.)
+    pub fn delete_bus(&self, scope: &Scope, name: &str) -> Result<(), ApiError> {
+        if name == "default" {
+            return Err(ApiError::validation("Cannot delete event bus default."));
+        }
+        let mut data = self.write();
+        let removed = data
+            .buses
+            .remove(&self.store, &(scope.clone(), name.to_string()))
+            .map_err(storage)?;
+        if removed.is_none() {
+            return Ok(());
+        }
+        let rule_keys: Vec<RuleKey> = bus_rules(&data, scope, name)
+            .map(|r| (scope.clone(), name.to_string(), r.rule.name.clone()))
+            .collect();
+        for key in rule_keys {
+            data.rules.remove(&self.store, &key).map_err(storage)?;
+        }
+        data.reindex(scope, name);
+        let bus_arn = arn::event_bus(scope, name);
+        let fed: Vec<_> = data
+            .archives
+            .iter()
+            .filter(|(_, entry)| {
+                entry.archive.scope == *scope && entry.archive.event_source_arn == bus_arn
+            })
+            .map(|(key, _)| key.clone())
+            .collect();
+        for key in fed {
+            data.archives.update(&self.store, &key, |entry| {
+                entry.archive.state = ArchiveState::Disabled;
+                entry.archive.state_reason = Some(format!("Event bus {name} was deleted."));
+                Ok(())
+            })?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,73 @@
+//! Routing: which rules of a bus an event goes to, and what each asks for (an archive write or
+//! deliveries). Read-only, under the read lock: it runs for every event that comes in.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::{Catalog, CompiledRule};
+use crate::model::Scope;
+
+/// What a matched rule asks for.
+pub enum RouteAction {
+    Archive { uid: u64 },
+    Deliver { rule: Arc<CompiledRule> },
+}
+
+/// Which rules of a bus an event may go to.
+pub enum RuleFilter<'a> {
+    /// Live traffic: every enabled rule, archive rules included.
+    All,
+    /// A replay: the listed rule ARNs (all non-archive rules when `None`), never archives.
+    Replay(Option<&'a [String]>),
+}
+
+impl Catalog {
+    /// What an event on `bus` asks for: archive writes and deliveries of the matching enabled
+    /// rules. A bus that does not exist routes nowhere (AWS drops such events silently).
+    pub fn route(
+        &self,
+        scope: &Scope,
+        bus: &str,
+        event: &Value,
+        filter: &RuleFilter<'_>,
+    ) -> Vec<RouteAction> {
+        let data = self.read();
+        let mut actions = Vec::new();
+        let Some(index) = data.indexes.get(&(scope.clone(), bus.to_string())) else {
+            return actions;
+        };
+        for compiled in index.candidates(event) {
+            let rule = &compiled.rule;
+            if !rule.state.is_enabled() {
+                continue;
+            }
+            match filter {
+                RuleFilter::All => {}
+                RuleFilter::Replay(_) if rule.archive.is_some() => continue,
+                RuleFilter::Replay(None) => {}
+                RuleFilter::Replay(Some(arns)) => {
+                    if !arns.iter().any(|a| *a == compiled.arn) {
+                        continue;
+                    }
+                }
+            }
+            let matched = compiled.pattern.as_ref().is_some_and(|p| p.matches(event));
+            if !matched {
+                continue;
+            }
+            if let Some(archive_name) = &rule.archive {
+                if let Some(entry) = data.archives.get(&(scope.clone(), archive_name.clone())) {
+                    actions.push(RouteAction::Archive {
+                        uid: entry.archive.uid,
+                    });
+                }
+            } else if !rule.targets.is_empty() {
+                actions.push(RouteAction::Deliver {
+                    rule: compiled.clone(),
+                });
+            }
+        }
+        actions
+    }
+}
