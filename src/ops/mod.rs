@@ -5,6 +5,7 @@ pub mod api_destinations;
 pub mod archives;
 pub mod buses;
 pub mod connections;
+pub mod constraints;
 pub mod events;
 pub mod replays;
 pub mod rules;
@@ -18,7 +19,8 @@ use serde_json::Value;
 use crate::app::App;
 use crate::error::{ApiError, ErrorCode};
 use crate::model::{Scope, arn};
-use crate::validate::{EVENT_BUS_NAME_OR_ARN, Validator};
+use crate::ops::constraints::EVENT_BUS_NAME_OR_ARN;
+use crate::validate::Validator;
 
 /// Every operation of the EventBridge API (botocore's model, 2015-10-07).
 pub const ALL_OPERATIONS: [&str; 57] = [
@@ -227,7 +229,7 @@ pub fn resolve_bus(scope: &Scope, name_or_arn: Option<&str>) -> (Scope, String) 
 
 /// Checks an `EventBusNameOrArn` member.
 pub fn check_bus_name_or_arn(v: &mut Validator, value: Option<&str>, path: &str) {
-    v.string(value, path, 1, 1600, Some(&EVENT_BUS_NAME_OR_ARN));
+    v.string(value, path, &EVENT_BUS_NAME_OR_ARN);
 }
 
 /// Pages through `items` with an opaque token (the offset), as AWS's List* operations do.
