@@ -81,6 +81,12 @@ def moto(log_dir):
     m.close()
 
 
+@pytest.fixture(scope="session")
+def supported_operations(server) -> frozenset[str]:
+    """The operations the shared server implements (read from its /_local/health)."""
+    return server.supported_operations()
+
+
 @pytest.fixture
 def events(server):
     """boto3 EventBridge client for the shared server (us-east-1, account 000000000000)."""
