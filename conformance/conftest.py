@@ -21,6 +21,7 @@ from support import (  # noqa: E402
     ServerProcess,
     binary_path,
     server_env,
+    uid,
 )
 
 
@@ -97,6 +98,14 @@ def events(server):
 def events_factory(server):
     """events_factory(region=..., access_key=...) -> boto3 client for the shared server."""
     return lambda region="us-east-1", access_key="test": server.client(region=region, access_key=access_key)
+
+
+@pytest.fixture
+def bus(events):
+    """A new custom event bus on the shared server, for this test alone; returns its name."""
+    name = uid("bus")
+    events.create_event_bus(Name=name)
+    return name
 
 
 @pytest.fixture
