@@ -21,6 +21,7 @@ from support import (  # noqa: E402
     ServerProcess,
     binary_path,
     server_env,
+    uid,
 )
 
 
@@ -81,6 +82,12 @@ def moto(log_dir):
     m.close()
 
 
+@pytest.fixture(scope="session")
+def supported_operations(server) -> frozenset[str]:
+    """The operations the shared server implements (read from its /_local/health)."""
+    return server.supported_operations()
+
+
 @pytest.fixture
 def events(server):
     """boto3 EventBridge client for the shared server (us-east-1, account 000000000000)."""
@@ -91,6 +98,14 @@ def events(server):
 def events_factory(server):
     """events_factory(region=..., access_key=...) -> boto3 client for the shared server."""
     return lambda region="us-east-1", access_key="test": server.client(region=region, access_key=access_key)
+
+
+@pytest.fixture
+def bus(events):
+    """A new custom event bus on the shared server, for this test alone; returns its name."""
+    name = uid("bus")
+    events.create_event_bus(Name=name)
+    return name
 
 
 @pytest.fixture

@@ -39,20 +39,6 @@ STARTUP_TIMEOUT = 30.0
 DEFAULT_TIMEOUT = 10.0
 REPLAY_TIMEOUT = 30.0
 
-# The operations implemented so far (the 22 of issue 2, UpdateArchive, TestEventPattern, and the
-# 11 of connections and API destinations).
-# Every other operation of the model must answer UnsupportedOperationException.
-SUPPORTED_OPERATIONS = frozenset(
-    """CreateEventBus DescribeEventBus ListEventBuses DeleteEventBus
-    PutRule DescribeRule ListRules DeleteRule EnableRule DisableRule
-    PutTargets RemoveTargets ListTargetsByRule PutEvents
-    CreateArchive DescribeArchive ListArchives UpdateArchive DeleteArchive
-    StartReplay DescribeReplay ListReplays CancelReplay TestEventPattern
-    CreateConnection DescribeConnection ListConnections UpdateConnection DeleteConnection
-    DeauthorizeConnection CreateApiDestination DescribeApiDestination ListApiDestinations
-    UpdateApiDestination DeleteApiDestination""".split()
-)
-
 ENVELOPE_KEYS = ["version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail"]
 REPLAY_ENVELOPE_KEYS = [
     "version", "id", "detail-type", "source", "account", "time", "region", "replay-name", "resources", "detail",
@@ -394,6 +380,13 @@ class ServerProcess:
 
     def client(self, region: str = DEFAULT_REGION, access_key: str = "test"):
         return events_client(self.url, region=region, access_key=access_key)
+
+    def supported_operations(self) -> frozenset[str]:
+        """The operations this server implements, as its /_local/health lists them (the server's
+        dispatch table is the one list; every other operation answers UnsupportedOperationException)."""
+        r = raw_call(self.port, None, method="GET", path="/_local/health")
+        assert r.status == 200, (r.status, r.body)
+        return frozenset(r.json()["operations"])
 
     def healthy(self) -> bool:
         try:

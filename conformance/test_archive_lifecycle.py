@@ -25,13 +25,6 @@ from support import (
 MANAGER_NOT_REPLAYED = {"replay-name": [{"exists": False}]}
 
 
-@pytest.fixture
-def bus(events):
-    name = uid("albus")
-    events.create_event_bus(Name=name)
-    return name
-
-
 def put_batch(events, bus: str, entries: list[dict]) -> list[str]:
     """PutEvents in batches of 10 (each entry: DetailType/Detail/Source/Time overrides); returns EventIds."""
     ids = []

@@ -19,13 +19,6 @@ from support import (
 )
 
 
-@pytest.fixture
-def bus(events):
-    name = uid("abus")
-    events.create_event_bus(Name=name)
-    return name
-
-
 def test_create_and_describe(events, bus):
     name = uid("arch")
     created = events.create_archive(ArchiveName=name, EventSourceArn=bus_arn(bus), Description="all orders",

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from support import (
     ENVELOPE_KEYS,
     assert_stays,
@@ -16,13 +14,6 @@ from support import (
     uid,
     wait_for,
 )
-
-
-@pytest.fixture
-def bus(events):
-    name = uid("dbus")
-    events.create_event_bus(Name=name)
-    return name
 
 
 def test_lambda_invoke_request(events, bus, lambda_mock):

@@ -21,13 +21,6 @@ from support import (
 )
 
 
-@pytest.fixture
-def bus(events):
-    name = uid("pbus")
-    events.create_event_bus(Name=name)
-    return name
-
-
 def test_success_results(events, bus):
     entries = [{"EventBusName": bus, "Source": "conformance.test", "DetailType": "t", "Detail": json.dumps({"i": i})}
                for i in range(10)]

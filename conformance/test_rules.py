@@ -12,13 +12,6 @@ from support import assert_error, lambda_arn, rule_arn, uid
 PATTERN = {"source": ["com.shop"], "detail-type": ["Order Placed"]}
 
 
-@pytest.fixture
-def bus(events):
-    name = uid("rbus")
-    events.create_event_bus(Name=name)
-    return name
-
-
 def test_put_rule_default_bus(events):
     name = uid("rule")
     arn = events.put_rule(Name=name, EventPattern=json.dumps(PATTERN), Description="orders")["RuleArn"]

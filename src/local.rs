@@ -14,7 +14,11 @@ pub async fn handle(app: &App, req: Request<Incoming>) -> Response<Full<Bytes>> 
     match (req.method(), req.uri().path()) {
         (&Method::GET, "/_local/health") => json(
             StatusCode::OK,
-            json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")}),
+            json!({
+                "status": "ok",
+                "version": env!("CARGO_PKG_VERSION"),
+                "operations": crate::ops::IMPLEMENTED.as_slice(),
+            }),
         ),
         (&Method::GET, "/_local/deliveries") => {
             let filter = parse_filter(req.uri().query().unwrap_or_default());

@@ -1,5 +1,6 @@
 //! Model constraints (length, pattern, range, required) checked the way AWS checks them,
-//! collected into one `N validation error(s) detected: ...` message.
+//! collected into one `N validation error(s) detected: ...` message. The constraints
+//! themselves, one per botocore shape, are in `ops/constraints.rs`.
 
 use std::sync::LazyLock;
 
@@ -7,69 +8,56 @@ use regex::Regex;
 
 use crate::error::ApiError;
 
-/// A model `pattern` constraint: the text AWS prints and the anchored regex that checks it.
-pub struct NamePattern {
+/// A shape's type in botocore's model, as `service-2.json` spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShapeKind {
+    String,
+    List,
+    Integer,
+}
+
+impl ShapeKind {
+    pub fn botocore_type(self) -> &'static str {
+        match self {
+            ShapeKind::String => "string",
+            ShapeKind::List => "list",
+            ShapeKind::Integer => "integer",
+        }
+    }
+}
+
+/// What botocore's model says of one shape: bounds (of the length for strings and lists, of
+/// the value for integers) and pattern, each absent where the model has none. `shape` is the
+/// model's name, so a test can compare the two.
+pub struct Constraint {
+    pub shape: &'static str,
+    pub kind: ShapeKind,
+    pub min: Option<i64>,
+    pub max: Option<i64>,
+    pub pattern: Option<ModelPattern>,
+}
+
+/// A model `pattern` constraint: the text AWS prints (botocore's, verbatim) and the anchored
+/// regex that checks it.
+pub struct ModelPattern {
     pub text: &'static str,
     regex: LazyLock<Regex>,
 }
 
-impl NamePattern {
+impl ModelPattern {
+    /// `compile` builds the anchored regex on first use (see `model_pattern!` in
+    /// `ops/constraints.rs`).
+    pub const fn new(text: &'static str, compile: fn() -> Regex) -> Self {
+        ModelPattern {
+            text,
+            regex: LazyLock::new(compile),
+        }
+    }
+
     pub fn is_match(&self, value: &str) -> bool {
         self.regex.is_match(value)
     }
 }
-
-macro_rules! model_pattern {
-    ($name:ident, $text:literal) => {
-        pub static $name: NamePattern = NamePattern {
-            text: $text,
-            regex: LazyLock::new(|| {
-                Regex::new(concat!("^(?:", $text, ")$")).expect("model pattern")
-            }),
-        };
-    };
-}
-
-model_pattern!(RESOURCE_NAME, r"[\.\-_A-Za-z0-9]+");
-model_pattern!(EVENT_BUS_NAME, r"[/\.\-_A-Za-z0-9]+");
-model_pattern!(
-    EVENT_BUS_NAME_OR_ARN,
-    r"(arn:aws[\w-]*:events:[a-z]+-[a-z]+-[\w-]+:[0-9]{12}:event-bus\/)?[/\.\-_A-Za-z0-9]+"
-);
-model_pattern!(
-    NON_PARTNER_EVENT_BUS_NAME_OR_ARN,
-    r"(arn:aws[\w-]*:events:[a-z]+-[a-z]+-[\w-]+:[0-9]{12}:event-bus\/)?[\.\-_A-Za-z0-9]+"
-);
-model_pattern!(
-    EVENT_BUS_ARN,
-    r"^arn:aws([a-z]|\-)*:events:([a-z]|\d|\-)*:([0-9]{12})?:.+\/.+$"
-);
-model_pattern!(
-    REPLAY_ARN,
-    r"^arn:aws([a-z]|\-)*:events:([a-z]|\d|\-)*:([0-9]{12})?:.+\/[\.\-_A-Za-z0-9]+$"
-);
-model_pattern!(EVENT_SOURCE_NAME, r"aws\.partner(/[\.\-_A-Za-z0-9]+){2,}");
-model_pattern!(KMS_KEY_IDENTIFIER, r"^[a-zA-Z0-9_\-/:]*$");
-model_pattern!(ANY_TEXT, r"(?s).*");
-model_pattern!(
-    AUTH_HEADER_PARAMETER,
-    r"^[ \t]*[^\x00-\x1F:\x7F]+([ \t]+[^\x00-\x1F:\x7F]+)*[ \t]*$"
-);
-model_pattern!(
-    HTTPS_ENDPOINT,
-    r"^((%[0-9A-Fa-f]{2}|[-()_.!~*';/?:@\x26=+$,A-Za-z0-9])+)([).!';/?:,])?$"
-);
-model_pattern!(HEADER_KEY, r"^[!#$%&'*+-.^_`|~0-9a-zA-Z]+$");
-model_pattern!(
-    HEADER_VALUE,
-    r"^[ \t]*[\x20-\x7E]+([ \t]+[\x20-\x7E]+)*[ \t]*$"
-);
-model_pattern!(QUERY_STRING_KEY, r"[^\x00-\x1F\x7F]+");
-model_pattern!(QUERY_STRING_VALUE, r"[^\x00-\x09\x0B\x0C\x0E-\x1F\x7F]+");
-model_pattern!(
-    CONNECTION_ARN,
-    r"^arn:aws([a-z]|\-)*:events:([a-z]|\d|\-)*:([0-9]{12})?:connection\/[\.\-_A-Za-z0-9]+\/[\-A-Za-z0-9]+$"
-);
 
 /// Collects constraint violations in the order AWS reports them.
 #[derive(Default)]
@@ -99,15 +87,8 @@ impl Validator {
     }
 
     /// A string member: pattern first, then length, as AWS lists them.
-    pub fn string(
-        &mut self,
-        value: Option<&str>,
-        path: &str,
-        min: usize,
-        max: usize,
-        pattern: Option<&NamePattern>,
-    ) {
-        self.string_with(value, path, min, max, pattern, false);
+    pub fn string(&mut self, value: Option<&str>, path: &str, shape: &Constraint) {
+        self.string_with(value, path, shape, false);
     }
 
     /// A string member that may be sensitive: AWS does not echo secrets in its messages.
@@ -115,12 +96,10 @@ impl Validator {
         &mut self,
         value: Option<&str>,
         path: &str,
-        min: usize,
-        max: usize,
-        pattern: Option<&NamePattern>,
+        shape: &Constraint,
         sensitive: bool,
     ) {
-        self.string_at(value, || path.to_string(), min, max, pattern, sensitive);
+        self.string_at(value, || path.to_string(), shape, sensitive);
     }
 
     /// `string_with` whose member path is only built when the value fails (PutEvents checks
@@ -129,9 +108,23 @@ impl Validator {
         &mut self,
         value: Option<&str>,
         path: impl Fn() -> String,
-        min: usize,
-        max: usize,
-        pattern: Option<&NamePattern>,
+        shape: &Constraint,
+        sensitive: bool,
+    ) {
+        self.check_string(value, path, shape, shape.pattern.as_ref(), sensitive);
+    }
+
+    /// A string member whose length alone is checked, not the pattern its shape has.
+    pub fn string_length(&mut self, value: Option<&str>, path: &str, shape: &Constraint) {
+        self.check_string(value, || path.to_string(), shape, None, false);
+    }
+
+    fn check_string(
+        &mut self,
+        value: Option<&str>,
+        path: impl Fn() -> String,
+        shape: &Constraint,
+        pattern: Option<&ModelPattern>,
         sensitive: bool,
     ) {
         let Some(value) = value else { return };
@@ -154,15 +147,19 @@ impl Validator {
                 ),
             );
         }
-        let len = value.chars().count();
-        if len < min {
+        let len = value.chars().count() as i64;
+        if let Some(min) = shape.min
+            && len < min
+        {
             self.fail(
                 &quoted(),
                 &path(),
                 &format!("Member must have length greater than or equal to {min}"),
             );
         }
-        if len > max {
+        if let Some(max) = shape.max
+            && len > max
+        {
             self.fail(
                 &quoted(),
                 &path(),
@@ -172,9 +169,9 @@ impl Validator {
     }
 
     /// An integer member with an inclusive range.
-    pub fn integer(&mut self, value: Option<i64>, path: &str, min: Option<i64>, max: Option<i64>) {
+    pub fn integer(&mut self, value: Option<i64>, path: &str, shape: &Constraint) {
         let Some(value) = value else { return };
-        if let Some(min) = min
+        if let Some(min) = shape.min
             && value < min
         {
             self.fail(
@@ -183,7 +180,7 @@ impl Validator {
                 &format!("Member must have value greater than or equal to {min}"),
             );
         }
-        if let Some(max) = max
+        if let Some(max) = shape.max
             && value > max
         {
             self.fail(
@@ -211,15 +208,20 @@ impl Validator {
 
     /// A list member's length, with the value rendered by the caller (AWS prints the Java
     /// `toString` of the list).
-    pub fn list_len(&mut self, rendered: &str, len: usize, path: &str, min: usize, max: usize) {
-        if len < min {
+    pub fn list_len(&mut self, rendered: &str, len: usize, path: &str, shape: &Constraint) {
+        let len = len as i64;
+        if let Some(min) = shape.min
+            && len < min
+        {
             self.fail(
                 &format!("'{rendered}'"),
                 path,
                 &format!("Member must have length greater than or equal to {min}"),
             );
         }
-        if len > max {
+        if let Some(max) = shape.max
+            && len > max
+        {
             self.fail(
                 &format!("'{rendered}'"),
                 path,
@@ -228,9 +230,9 @@ impl Validator {
         }
     }
 
-    /// A list member's maximum length, without rendering the list.
-    pub fn list_max(&mut self, len: usize, path: &str, max: usize) {
-        self.list_len("[...]", len, path, 0, max);
+    /// A list member's length, without rendering the list.
+    pub fn list(&mut self, len: usize, path: &str, shape: &Constraint) {
+        self.list_len("[...]", len, path, shape);
     }
 
     pub fn finish(self) -> Result<(), ApiError> {
@@ -245,57 +247,5 @@ impl Validator {
                 self.errors.join("; ")
             ))),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn one_error_uses_singular_and_aws_text() {
-        let mut v = Validator::new();
-        v.string(
-            Some("Invalid Name With Spaces!"),
-            "name",
-            1,
-            64,
-            Some(&RESOURCE_NAME),
-        );
-        let err = v.finish().unwrap_err();
-        assert_eq!(
-            err.message,
-            "1 validation error detected: Value 'Invalid Name With Spaces!' at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\.\\-_A-Za-z0-9]+"
-        );
-    }
-
-    #[test]
-    fn several_errors_are_joined_pattern_before_length() {
-        let mut v = Validator::new();
-        let long = "x y".repeat(30);
-        v.string(Some(&long), "name", 1, 64, Some(&RESOURCE_NAME));
-        v.required(&None::<String>, "eventSourceArn");
-        let msg = v.finish().unwrap_err().message;
-        assert!(msg.starts_with("3 validation errors detected: "), "{msg}");
-        let pattern_at = msg.find("regular expression").unwrap();
-        let length_at = msg.find("less than or equal to 64").unwrap();
-        assert!(pattern_at < length_at);
-        assert!(msg.ends_with(
-            "Value null at 'eventSourceArn' failed to satisfy constraint: Member must not be null"
-        ));
-    }
-
-    #[test]
-    fn patterns_are_anchored() {
-        assert!(RESOURCE_NAME.is_match("my-rule_1.a"));
-        assert!(!RESOURCE_NAME.is_match("my rule"));
-        assert!(!RESOURCE_NAME.is_match("a/b"));
-        assert!(EVENT_BUS_NAME.is_match("aws.partner/x/y"));
-        assert!(
-            EVENT_BUS_NAME_OR_ARN.is_match("arn:aws:events:us-east-1:123456789012:event-bus/b")
-        );
-        assert!(!EVENT_BUS_NAME_OR_ARN.is_match("arn:aws:events:us-east-1:1234:event-bus/b"));
-        assert!(EVENT_BUS_ARN.is_match("arn:aws:events:us-east-1:123456789012:event-bus/b"));
-        assert!(!EVENT_BUS_ARN.is_match("not-an-arn"));
     }
 }

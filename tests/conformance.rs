@@ -1,5 +1,6 @@
 //! Runs the Python conformance suite (`conformance/`, pytest + real boto3 and AWS CLI)
-//! against the `eventbridge-local` binary built by cargo.
+//! against the `eventbridge-local` binary built by cargo, and checks `src/ops/constraints.rs`
+//! against the EventBridge model of the botocore installed in the same venv.
 //!
 //! The suite's Python dependencies live in a venv at `target/conformance-venv`, created on
 //! first use and re-installed whenever `conformance/requirements.txt` changes (a copy of the
@@ -13,6 +14,10 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+use eventbridge_local::ops::constraints;
+use serde_json::Value;
 
 const REQUIREMENTS: &str = "conformance/requirements.txt";
 const STAMP: &str = ".requirements.txt";
@@ -69,13 +74,19 @@ fn venv_python(manifest: &Path) -> PathBuf {
     python
 }
 
+/// `venv_python`, once per test binary: the tests here run at once and share the venv.
+fn shared_venv_python(manifest: &Path) -> &'static Path {
+    static PYTHON: OnceLock<PathBuf> = OnceLock::new();
+    PYTHON.get_or_init(|| venv_python(manifest))
+}
+
 #[test]
 fn conformance_suite() {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
     let binary = env!("CARGO_BIN_EXE_eventbridge-local");
-    let python = venv_python(manifest);
+    let python = shared_venv_python(manifest);
 
-    let mut cmd = Command::new(&python);
+    let mut cmd = Command::new(python);
     cmd.args([
         "-m",
         "pytest",
@@ -101,4 +112,87 @@ fn conformance_suite() {
         Some(PYTEST_NO_TESTS) => panic!("pytest collected no tests in conformance/"),
         _ => panic!("conformance suite failed ({status}); see the pytest output above"),
     }
+}
+
+/// The newest EventBridge model of the botocore in the venv (`service-2.json`, gzipped in
+/// recent botocore releases), and its path.
+fn botocore_events_model(python: &Path) -> (Value, PathBuf) {
+    let venv = python
+        .parent()
+        .and_then(Path::parent)
+        .expect("venv/bin/python");
+    let mut versions = Vec::new();
+    for lib in fs::read_dir(venv.join("lib"))
+        .expect("the venv's lib/")
+        .flatten()
+    {
+        let events = lib.path().join("site-packages/botocore/data/events");
+        for version in fs::read_dir(&events).into_iter().flatten().flatten() {
+            versions.push(version.path());
+        }
+    }
+    let newest = versions
+        .into_iter()
+        .max()
+        .unwrap_or_else(|| panic!("no botocore/data/events/* under {}", venv.display()));
+    let plain = newest.join("service-2.json");
+    let gzipped = newest.join("service-2.json.gz");
+    let (text, path) = if plain.is_file() {
+        (fs::read(&plain).expect("reading the model"), plain)
+    } else {
+        let output = Command::new(python)
+            .args([
+                "-c",
+                "import gzip, sys; sys.stdout.buffer.write(gzip.open(sys.argv[1]).read())",
+            ])
+            .arg(&gzipped)
+            .output()
+            .expect("running the venv's python");
+        assert!(output.status.success(), "gunzip {}", gzipped.display());
+        (output.stdout, gzipped)
+    };
+    let model =
+        serde_json::from_slice(&text).unwrap_or_else(|e| panic!("parsing {}: {e}", path.display()));
+    (model, path)
+}
+
+/// Every named constraint of `src/ops/constraints.rs` against the botocore shape of the same
+/// name: the bounds and pattern AWS enforces are the model's, and botocore is its public copy.
+#[test]
+fn constraints_match_botocore() {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (model, path) = botocore_events_model(shared_venv_python(manifest));
+    let mut differences = Vec::new();
+    for constraint in constraints::ALL {
+        let name = constraint.shape;
+        let Some(shape) = model["shapes"].get(name) else {
+            differences.push(format!("{name}: no such shape"));
+            continue;
+        };
+        let fields = [
+            ("type", Some(constraint.kind.botocore_type().into())),
+            ("min", constraint.min.map(Value::from)),
+            ("max", constraint.max.map(Value::from)),
+            (
+                "pattern",
+                constraint.pattern.as_ref().map(|p| p.text.into()),
+            ),
+        ];
+        for (field, ours) in fields {
+            let theirs = shape.get(field);
+            if ours.as_ref() != theirs {
+                differences.push(format!(
+                    "{name}.{field}: {} here, {} in botocore",
+                    ours.map_or("none".to_string(), |v| v.to_string()),
+                    theirs.map_or("none".to_string(), Value::to_string),
+                ));
+            }
+        }
+    }
+    assert!(
+        differences.is_empty(),
+        "src/ops/constraints.rs differs from {}:\n{}",
+        path.display(),
+        differences.join("\n")
+    );
 }

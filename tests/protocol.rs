@@ -17,6 +17,14 @@ async fn health_answers_status_and_version() {
 }
 
 #[tokio::test]
+async fn health_lists_the_implemented_operations() {
+    let server = TestServer::start().await;
+    let reply = server.get("/_local/health").await;
+    assert_eq!(reply.body["operations"], json!(IMPLEMENTED.as_slice()));
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn every_response_has_a_request_id_and_errors_a_type_header() {
     let server = TestServer::start().await;
     let ok = server.call("ListEventBuses", json!({})).await;

@@ -17,15 +17,19 @@ use crate::destinations::{
 use crate::error::ApiError;
 use crate::model::Scope;
 use crate::model::time::{Epoch, now_ms};
-use crate::validate::{ANY_TEXT, CONNECTION_ARN, RESOURCE_NAME, Validator};
+use crate::ops::constraints::{
+    API_DESTINATION_DESCRIPTION, API_DESTINATION_INVOCATION_RATE_LIMIT_PER_SECOND,
+    API_DESTINATION_NAME, CONNECTION_ARN, LIMIT_MAX100, NEXT_TOKEN,
+};
+use crate::validate::Validator;
 
 fn check_name(c: &mut Validator, name: &Option<String>) {
     c.required(name, "name");
-    c.string_with(name.as_deref(), "name", 1, 64, Some(&RESOURCE_NAME), false);
+    c.string(name.as_deref(), "name", &API_DESTINATION_NAME);
 }
 
 fn check_connection_arn(c: &mut Validator, arn: Option<&str>) {
-    c.string_with(arn, "connectionArn", 1, 1600, Some(&CONNECTION_ARN), false);
+    c.string(arn, "connectionArn", &CONNECTION_ARN);
 }
 
 /// The members Create and Update share.
@@ -37,11 +41,15 @@ fn check_settings(
     method: Option<&str>,
     rate: Option<i64>,
 ) {
-    c.string_with(description, "description", 0, 512, Some(&ANY_TEXT), false);
+    c.string(description, "description", &API_DESTINATION_DESCRIPTION);
     check_connection_arn(c, connection_arn);
     check_endpoint(c, endpoint, "invocationEndpoint");
     c.one_of(method, "httpMethod", &API_DESTINATION_HTTP_METHODS);
-    c.integer(rate, "invocationRateLimitPerSecond", Some(1), None);
+    c.integer(
+        rate,
+        "invocationRateLimitPerSecond",
+        &API_DESTINATION_INVOCATION_RATE_LIMIT_PER_SECOND,
+    );
 }
 
 /// The connection must exist in the caller's account and region. AWS's message for a
@@ -214,17 +222,14 @@ pub async fn list_api_destinations(
     req: ListApiDestinationsRequest,
 ) -> Result<ListApiDestinationsResponse, ApiError> {
     let mut c = Validator::new();
-    c.string_with(
+    c.string(
         req.name_prefix.as_deref(),
         "namePrefix",
-        1,
-        64,
-        Some(&RESOURCE_NAME),
-        false,
+        &API_DESTINATION_NAME,
     );
     check_connection_arn(&mut c, req.connection_arn.as_deref());
-    c.string_with(req.next_token.as_deref(), "nextToken", 1, 2048, None, false);
-    c.integer(req.limit, "limit", Some(1), Some(100));
+    c.string(req.next_token.as_deref(), "nextToken", &NEXT_TOKEN);
+    c.integer(req.limit, "limit", &LIMIT_MAX100);
     c.finish()?;
     let destinations: Vec<ApiDestination> = app
         .destinations

@@ -8,8 +8,12 @@ use crate::catalog::ArchiveEntry;
 use crate::error::ApiError;
 use crate::model::time::{Epoch, now_ms};
 use crate::model::{Archive, ArchiveState, Scope, arn};
+use crate::ops::constraints::{
+    ARCHIVE_DESCRIPTION, ARCHIVE_NAME, EVENT_BUS_ARN, KMS_KEY_IDENTIFIER, LIMIT_MAX100, NEXT_TOKEN,
+    RETENTION_DAYS,
+};
 use crate::ops::rules::compile_pattern;
-use crate::validate::{ANY_TEXT, EVENT_BUS_ARN, KMS_KEY_IDENTIFIER, RESOURCE_NAME, Validator};
+use crate::validate::Validator;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -32,7 +36,7 @@ pub struct CreateArchiveResponse {
 
 fn check_archive_name(v: &mut Validator, name: &Option<String>) {
     v.required(name, "archiveName");
-    v.string(name.as_deref(), "archiveName", 1, 48, Some(&RESOURCE_NAME));
+    v.string(name.as_deref(), "archiveName", &ARCHIVE_NAME);
 }
 
 /// The members CreateArchive and UpdateArchive share; finishes the validation (constraint
@@ -44,15 +48,9 @@ fn check_settings(
     kms_key_identifier: Option<&str>,
     event_pattern: Option<&str>,
 ) -> Result<(), ApiError> {
-    v.string(description, "description", 0, 512, Some(&ANY_TEXT));
-    v.integer(retention_days, "retentionDays", Some(0), None);
-    v.string(
-        kms_key_identifier,
-        "kmsKeyIdentifier",
-        0,
-        2048,
-        Some(&KMS_KEY_IDENTIFIER),
-    );
+    v.string(description, "description", &ARCHIVE_DESCRIPTION);
+    v.integer(retention_days, "retentionDays", &RETENTION_DAYS);
+    v.string(kms_key_identifier, "kmsKeyIdentifier", &KMS_KEY_IDENTIFIER);
     let compiled = compile_pattern(v, event_pattern);
     std::mem::take(v).finish()?;
     compiled.transpose()?;
@@ -70,9 +68,7 @@ pub async fn create_archive(
     v.string(
         req.event_source_arn.as_deref(),
         "eventSourceArn",
-        1,
-        1600,
-        Some(&EVENT_BUS_ARN),
+        &EVENT_BUS_ARN,
     );
     check_settings(
         &mut v,
@@ -216,23 +212,15 @@ pub async fn list_archives(
     req: ListArchivesRequest,
 ) -> Result<ListArchivesResponse, ApiError> {
     let mut v = Validator::new();
-    v.string(
-        req.name_prefix.as_deref(),
-        "namePrefix",
-        1,
-        48,
-        Some(&RESOURCE_NAME),
-    );
+    v.string(req.name_prefix.as_deref(), "namePrefix", &ARCHIVE_NAME);
     v.string(
         req.event_source_arn.as_deref(),
         "eventSourceArn",
-        1,
-        1600,
-        Some(&EVENT_BUS_ARN),
+        &EVENT_BUS_ARN,
     );
     v.one_of(req.state.as_deref(), "state", &ArchiveState::VALUES);
-    v.string(req.next_token.as_deref(), "nextToken", 1, 2048, None);
-    v.integer(req.limit, "limit", Some(1), Some(100));
+    v.string(req.next_token.as_deref(), "nextToken", &NEXT_TOKEN);
+    v.integer(req.limit, "limit", &LIMIT_MAX100);
     v.finish()?;
     // A source bus that does not exist is an error, not an empty list (AWS).
     if let Some((bus_scope, bus)) = req

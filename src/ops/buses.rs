@@ -8,7 +8,11 @@ use crate::app::App;
 use crate::error::ApiError;
 use crate::model::time::{Epoch, now_ms};
 use crate::model::{EventBus, Scope};
-use crate::validate::{EVENT_BUS_NAME, EVENT_SOURCE_NAME, KMS_KEY_IDENTIFIER, Validator};
+use crate::ops::constraints::{
+    EVENT_BUS_DESCRIPTION, EVENT_BUS_NAME, EVENT_SOURCE_NAME, KMS_KEY_IDENTIFIER, LIMIT_MAX100,
+    NEXT_TOKEN,
+};
+use crate::validate::Validator;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -43,21 +47,21 @@ pub async fn create_event_bus(
 ) -> Result<CreateEventBusResponse, ApiError> {
     let mut v = Validator::new();
     v.required(&req.name, "name");
-    v.string(req.name.as_deref(), "name", 1, 256, Some(&EVENT_BUS_NAME));
+    v.string(req.name.as_deref(), "name", &EVENT_BUS_NAME);
     v.string(
         req.event_source_name.as_deref(),
         "eventSourceName",
-        1,
-        256,
-        Some(&EVENT_SOURCE_NAME),
+        &EVENT_SOURCE_NAME,
     );
-    v.string(req.description.as_deref(), "description", 0, 512, None);
+    v.string(
+        req.description.as_deref(),
+        "description",
+        &EVENT_BUS_DESCRIPTION,
+    );
     v.string(
         req.kms_key_identifier.as_deref(),
         "kmsKeyIdentifier",
-        0,
-        2048,
-        Some(&KMS_KEY_IDENTIFIER),
+        &KMS_KEY_IDENTIFIER,
     );
     v.finish()?;
     let name = req.name.unwrap_or_default();
@@ -178,15 +182,9 @@ pub async fn list_event_buses(
     req: ListEventBusesRequest,
 ) -> Result<ListEventBusesResponse, ApiError> {
     let mut v = Validator::new();
-    v.string(
-        req.name_prefix.as_deref(),
-        "namePrefix",
-        1,
-        256,
-        Some(&EVENT_BUS_NAME),
-    );
-    v.string(req.next_token.as_deref(), "nextToken", 1, 2048, None);
-    v.integer(req.limit, "limit", Some(1), Some(100));
+    v.string(req.name_prefix.as_deref(), "namePrefix", &EVENT_BUS_NAME);
+    v.string(req.next_token.as_deref(), "nextToken", &NEXT_TOKEN);
+    v.integer(req.limit, "limit", &LIMIT_MAX100);
     v.finish()?;
     let buses = app.catalog.buses(scope, req.name_prefix.as_deref());
     let (page, next_token) = paginate(buses, req.next_token.as_deref(), req.limit)?;
@@ -218,7 +216,7 @@ pub async fn delete_event_bus(
 ) -> Result<Empty, ApiError> {
     let mut v = Validator::new();
     v.required(&req.name, "name");
-    v.string(req.name.as_deref(), "name", 1, 256, Some(&EVENT_BUS_NAME));
+    v.string(req.name.as_deref(), "name", &EVENT_BUS_NAME);
     v.finish()?;
     app.catalog
         .delete_bus(scope, req.name.as_deref().unwrap_or_default())?;

@@ -21,16 +21,19 @@ use crate::destinations::{
 use crate::error::ApiError;
 use crate::model::Scope;
 use crate::model::time::{Epoch, now_ms};
-use crate::validate::{
-    ANY_TEXT, AUTH_HEADER_PARAMETER, HEADER_KEY, HEADER_VALUE, HTTPS_ENDPOINT, KMS_KEY_IDENTIFIER,
-    QUERY_STRING_KEY, QUERY_STRING_VALUE, RESOURCE_NAME, Validator,
+use crate::ops::constraints::{
+    AUTH_HEADER_PARAMETERS, AUTH_HEADER_PARAMETERS_SENSITIVE, CONNECTION_BODY_PARAMETERS_LIST,
+    CONNECTION_DESCRIPTION, CONNECTION_HEADER_PARAMETERS_LIST, CONNECTION_NAME,
+    CONNECTION_QUERY_STRING_PARAMETERS_LIST, HEADER_KEY, HEADER_VALUE_SENSITIVE, HTTPS_ENDPOINT,
+    KMS_KEY_IDENTIFIER, LIMIT_MAX100, NEXT_TOKEN, QUERY_STRING_KEY, QUERY_STRING_VALUE_SENSITIVE,
 };
+use crate::validate::Validator;
 
 /// An `HttpsEndpoint` member: the model's pattern and length; plus, as AWS requires, an
 /// absolute URL. AWS wants `https://`; `http://` is accepted too so that local test servers
 /// can be targets (the model pattern itself does not look at the scheme).
 pub fn check_endpoint(c: &mut Validator, value: Option<&str>, path: &str) {
-    c.string_with(value, path, 1, 2048, Some(&HTTPS_ENDPOINT), false);
+    c.string(value, path, &HTTPS_ENDPOINT);
 }
 
 /// The semantic check of an endpoint after the model checks passed. The message is ours: AWS's
@@ -49,9 +52,11 @@ pub fn endpoint_scheme(value: &str, member: &str) -> Result<(), ApiError> {
 
 pub fn check_connection_name(c: &mut Validator, name: &Option<String>) {
     c.required(name, "name");
-    c.string_with(name.as_deref(), "name", 1, 64, Some(&RESOURCE_NAME), false);
+    c.string(name.as_deref(), "name", &CONNECTION_NAME);
 }
 
+/// A user name, client id or API key name (`AuthHeaderParameters`), or, `sensitive`, a
+/// password, client secret or API key value (`AuthHeaderParametersSensitive`).
 fn check_auth_string(
     c: &mut Validator,
     value: &Option<String>,
@@ -62,14 +67,12 @@ fn check_auth_string(
     if required {
         c.required(value, path);
     }
-    c.string_with(
-        value.as_deref(),
-        path,
-        1,
-        512,
-        Some(&AUTH_HEADER_PARAMETER),
-        sensitive,
-    );
+    let shape = if sensitive {
+        &AUTH_HEADER_PARAMETERS_SENSITIVE
+    } else {
+        &AUTH_HEADER_PARAMETERS
+    };
+    c.string_with(value.as_deref(), path, shape, sensitive);
 }
 
 fn check_http_parameters(c: &mut Validator, params: &Option<HttpParameters>, path: &str) {
@@ -78,43 +81,41 @@ fn check_http_parameters(c: &mut Validator, params: &Option<HttpParameters>, pat
         (
             &p.header_parameters,
             "headerParameters",
+            &CONNECTION_HEADER_PARAMETERS_LIST,
             &HEADER_KEY,
-            &HEADER_VALUE,
+            &HEADER_VALUE_SENSITIVE,
         ),
         (
             &p.query_string_parameters,
             "queryStringParameters",
+            &CONNECTION_QUERY_STRING_PARAMETERS_LIST,
             &QUERY_STRING_KEY,
-            &QUERY_STRING_VALUE,
+            &QUERY_STRING_VALUE_SENSITIVE,
         ),
     ];
-    for (list, member, key_pattern, value_pattern) in lists {
+    for (list, member, list_shape, key_shape, value_shape) in lists {
         let Some(list) = list else { continue };
         let at = format!("{path}.{member}");
-        c.list_max(list.len(), &at, 100);
+        c.list(list.len(), &at, list_shape);
         for (i, param) in list.iter().enumerate() {
             let member = format!("{at}.{}.member", i + 1);
+            // botocore marks every value sensitive; the message redacts only those marked secret.
             let secret = param.is_value_secret == Some(true);
-            c.string_with(
-                param.key.as_deref(),
-                &format!("{member}.key"),
-                0,
-                512,
-                Some(key_pattern),
-                false,
-            );
+            c.string(param.key.as_deref(), &format!("{member}.key"), key_shape);
             c.string_with(
                 param.value.as_deref(),
                 &format!("{member}.value"),
-                0,
-                512,
-                Some(value_pattern),
+                value_shape,
                 secret,
             );
         }
     }
     if let Some(list) = &p.body_parameters {
-        c.list_max(list.len(), &format!("{path}.bodyParameters"), 100);
+        c.list(
+            list.len(),
+            &format!("{path}.bodyParameters"),
+            &CONNECTION_BODY_PARAMETERS_LIST,
+        );
     }
 }
 
@@ -338,20 +339,13 @@ fn check_common(
     kms_key_identifier: Option<&str>,
     authorization_type: Option<&str>,
 ) {
-    c.string_with(description, "description", 0, 512, Some(&ANY_TEXT), false);
+    c.string(description, "description", &CONNECTION_DESCRIPTION);
     c.one_of(
         authorization_type,
         "authorizationType",
         &AUTHORIZATION_TYPES,
     );
-    c.string_with(
-        kms_key_identifier,
-        "kmsKeyIdentifier",
-        0,
-        2048,
-        Some(&KMS_KEY_IDENTIFIER),
-        false,
-    );
+    c.string(kms_key_identifier, "kmsKeyIdentifier", &KMS_KEY_IDENTIFIER);
 }
 
 pub async fn create_connection(
@@ -506,21 +500,14 @@ pub async fn list_connections(
     req: ListConnectionsRequest,
 ) -> Result<ListConnectionsResponse, ApiError> {
     let mut c = Validator::new();
-    c.string_with(
-        req.name_prefix.as_deref(),
-        "namePrefix",
-        1,
-        64,
-        Some(&RESOURCE_NAME),
-        false,
-    );
+    c.string(req.name_prefix.as_deref(), "namePrefix", &CONNECTION_NAME);
     c.one_of(
         req.connection_state.as_deref(),
         "connectionState",
         &ConnectionState::VALUES,
     );
-    c.string_with(req.next_token.as_deref(), "nextToken", 1, 2048, None, false);
-    c.integer(req.limit, "limit", Some(1), Some(100));
+    c.string(req.next_token.as_deref(), "nextToken", &NEXT_TOKEN);
+    c.integer(req.limit, "limit", &LIMIT_MAX100);
     c.finish()?;
     let connections: Vec<Connection> = app
         .destinations

@@ -10,7 +10,11 @@ use crate::error::ApiError;
 use crate::model::Scope;
 use crate::model::event::{Event, envelope};
 use crate::model::time::{EpochMillis, now_ms};
-use crate::validate::{NON_PARTNER_EVENT_BUS_NAME_OR_ARN, Validator};
+use crate::ops::constraints::{
+    ENDPOINT_ID, EVENT_RESOURCE, NON_PARTNER_EVENT_BUS_NAME_OR_ARN, PUT_EVENTS_REQUEST_ENTRY_LIST,
+    TRACE_HEADER,
+};
+use crate::validate::Validator;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -154,38 +158,37 @@ pub async fn put_events(
         } else {
             String::new()
         };
-        v.list_len(&rendered, entries.len(), "entries", 1, 10);
+        v.list_len(
+            &rendered,
+            entries.len(),
+            "entries",
+            &PUT_EVENTS_REQUEST_ENTRY_LIST,
+        );
     }
     for (i, entry) in entries.iter().enumerate() {
         let path = |m: &str| format!("entries.{}.member.{m}", i + 1);
         v.string_at(
             entry.event_bus_name.as_deref(),
             || path("eventBusName"),
-            1,
-            1600,
-            Some(&NON_PARTNER_EVENT_BUS_NAME_OR_ARN),
+            &NON_PARTNER_EVENT_BUS_NAME_OR_ARN,
             false,
         );
         v.string_at(
             entry.trace_header.as_deref(),
             || path("traceHeader"),
-            1,
-            500,
-            None,
+            &TRACE_HEADER,
             false,
         );
         for (j, resource) in entry.resources.iter().flatten().enumerate() {
             v.string_at(
                 Some(resource),
                 || format!("{}.{}.member", path("resources"), j + 1),
-                0,
-                2048,
-                None,
+                &EVENT_RESOURCE,
                 false,
             );
         }
     }
-    v.string(req.endpoint_id.as_deref(), "endpointId", 1, 50, None);
+    v.string_length(req.endpoint_id.as_deref(), "endpointId", &ENDPOINT_ID);
     v.finish()?;
     if entries.iter().map(entry_size).sum::<usize>() > app.config.max_put_events_bytes {
         return Err(over_size_limit());

@@ -1,10 +1,12 @@
-//! One `match` from operation name to handler. Handlers take a typed request and return a
-//! typed response; they never see HTTP or storage types.
+//! One table from operation name to handler (`operations!` below), which is both the dispatch
+//! and the list of implemented operations. Handlers take a typed request and return a typed
+//! response; they never see HTTP or storage types.
 
 pub mod api_destinations;
 pub mod archives;
 pub mod buses;
 pub mod connections;
+pub mod constraints;
 pub mod events;
 pub mod replays;
 pub mod rules;
@@ -18,7 +20,8 @@ use serde_json::Value;
 use crate::app::App;
 use crate::error::{ApiError, ErrorCode};
 use crate::model::{Scope, arn};
-use crate::validate::{EVENT_BUS_NAME_OR_ARN, Validator};
+use crate::ops::constraints::EVENT_BUS_NAME_OR_ARN;
+use crate::validate::Validator;
 
 /// Every operation of the EventBridge API (botocore's model, 2015-10-07).
 pub const ALL_OPERATIONS: [&str; 57] = [
@@ -81,45 +84,6 @@ pub const ALL_OPERATIONS: [&str; 57] = [
     "UpdateEventBus",
 ];
 
-/// The operations with a handler below; every other one answers UnsupportedOperationException.
-pub const IMPLEMENTED: [&str; 35] = [
-    "CreateEventBus",
-    "DescribeEventBus",
-    "ListEventBuses",
-    "DeleteEventBus",
-    "PutRule",
-    "DescribeRule",
-    "ListRules",
-    "DeleteRule",
-    "EnableRule",
-    "DisableRule",
-    "PutTargets",
-    "RemoveTargets",
-    "ListTargetsByRule",
-    "PutEvents",
-    "CreateArchive",
-    "DescribeArchive",
-    "ListArchives",
-    "UpdateArchive",
-    "DeleteArchive",
-    "StartReplay",
-    "DescribeReplay",
-    "ListReplays",
-    "CancelReplay",
-    "TestEventPattern",
-    "CreateConnection",
-    "DescribeConnection",
-    "ListConnections",
-    "UpdateConnection",
-    "DeleteConnection",
-    "DeauthorizeConnection",
-    "CreateApiDestination",
-    "DescribeApiDestination",
-    "ListApiDestinations",
-    "UpdateApiDestination",
-    "DeleteApiDestination",
-];
-
 /// Decodes the body into the operation's typed request, deserializes, runs the handler and
 /// encodes its typed response.
 macro_rules! handle {
@@ -129,13 +93,71 @@ macro_rules! handle {
     }};
 }
 
+/// Builds, from one table of operation and handler, both the `match` that dispatches and
+/// `IMPLEMENTED` (served at `/_local/health`), so the two cannot disagree.
+macro_rules! operations {
+    ($($operation:literal => $handler:path,)*) => {
+        /// The operations with a handler; every other one answers UnsupportedOperationException.
+        pub const IMPLEMENTED: [&str; [$($operation),*].len()] = [$($operation),*];
+
+        async fn run_handler(
+            app: &App,
+            scope: &Scope,
+            operation: &str,
+            body: &[u8],
+        ) -> Result<Value, ApiError> {
+            match operation {
+                $($operation => handle!($handler, app, scope, body),)*
+                other => Err(ApiError::unsupported(other)),
+            }
+        }
+    };
+}
+
+operations! {
+    "CreateEventBus" => buses::create_event_bus,
+    "DescribeEventBus" => buses::describe_event_bus,
+    "ListEventBuses" => buses::list_event_buses,
+    "DeleteEventBus" => buses::delete_event_bus,
+    "PutRule" => rules::put_rule,
+    "DescribeRule" => rules::describe_rule,
+    "ListRules" => rules::list_rules,
+    "DeleteRule" => rules::delete_rule,
+    "EnableRule" => rules::enable_rule,
+    "DisableRule" => rules::disable_rule,
+    "PutTargets" => targets::put_targets,
+    "RemoveTargets" => targets::remove_targets,
+    "ListTargetsByRule" => targets::list_targets_by_rule,
+    "PutEvents" => events::put_events,
+    "CreateArchive" => archives::create_archive,
+    "DescribeArchive" => archives::describe_archive,
+    "ListArchives" => archives::list_archives,
+    "UpdateArchive" => archives::update_archive,
+    "DeleteArchive" => archives::delete_archive,
+    "StartReplay" => replays::start_replay,
+    "DescribeReplay" => replays::describe_replay,
+    "ListReplays" => replays::list_replays,
+    "CancelReplay" => replays::cancel_replay,
+    "TestEventPattern" => test_pattern::test_event_pattern,
+    "CreateConnection" => connections::create_connection,
+    "DescribeConnection" => connections::describe_connection,
+    "ListConnections" => connections::list_connections,
+    "UpdateConnection" => connections::update_connection,
+    "DeleteConnection" => connections::delete_connection,
+    "DeauthorizeConnection" => connections::deauthorize_connection,
+    "CreateApiDestination" => api_destinations::create_api_destination,
+    "DescribeApiDestination" => api_destinations::describe_api_destination,
+    "ListApiDestinations" => api_destinations::list_api_destinations,
+    "UpdateApiDestination" => api_destinations::update_api_destination,
+    "DeleteApiDestination" => api_destinations::delete_api_destination,
+}
+
 pub async fn dispatch(
     app: &App,
     scope: &Scope,
     operation: &str,
     body: bytes::Bytes,
 ) -> Result<Value, ApiError> {
-    let body = &body[..];
     if !ALL_OPERATIONS.contains(&operation) {
         return Err(ApiError::new(
             ErrorCode::UnknownOperation,
@@ -143,56 +165,7 @@ pub async fn dispatch(
         ));
     }
     app.catalog.ensure_default_bus(scope)?;
-    match operation {
-        "CreateEventBus" => handle!(buses::create_event_bus, app, scope, body),
-        "DescribeEventBus" => handle!(buses::describe_event_bus, app, scope, body),
-        "ListEventBuses" => handle!(buses::list_event_buses, app, scope, body),
-        "DeleteEventBus" => handle!(buses::delete_event_bus, app, scope, body),
-        "PutRule" => handle!(rules::put_rule, app, scope, body),
-        "DescribeRule" => handle!(rules::describe_rule, app, scope, body),
-        "ListRules" => handle!(rules::list_rules, app, scope, body),
-        "DeleteRule" => handle!(rules::delete_rule, app, scope, body),
-        "EnableRule" => handle!(rules::enable_rule, app, scope, body),
-        "DisableRule" => handle!(rules::disable_rule, app, scope, body),
-        "PutTargets" => handle!(targets::put_targets, app, scope, body),
-        "RemoveTargets" => handle!(targets::remove_targets, app, scope, body),
-        "ListTargetsByRule" => handle!(targets::list_targets_by_rule, app, scope, body),
-        "PutEvents" => handle!(events::put_events, app, scope, body),
-        "CreateArchive" => handle!(archives::create_archive, app, scope, body),
-        "DescribeArchive" => handle!(archives::describe_archive, app, scope, body),
-        "ListArchives" => handle!(archives::list_archives, app, scope, body),
-        "DeleteArchive" => handle!(archives::delete_archive, app, scope, body),
-        "UpdateArchive" => handle!(archives::update_archive, app, scope, body),
-        "StartReplay" => handle!(replays::start_replay, app, scope, body),
-        "DescribeReplay" => handle!(replays::describe_replay, app, scope, body),
-        "ListReplays" => handle!(replays::list_replays, app, scope, body),
-        "CancelReplay" => handle!(replays::cancel_replay, app, scope, body),
-        "TestEventPattern" => handle!(test_pattern::test_event_pattern, app, scope, body),
-        "CreateConnection" => handle!(connections::create_connection, app, scope, body),
-        "DescribeConnection" => handle!(connections::describe_connection, app, scope, body),
-        "ListConnections" => handle!(connections::list_connections, app, scope, body),
-        "UpdateConnection" => handle!(connections::update_connection, app, scope, body),
-        "DeleteConnection" => handle!(connections::delete_connection, app, scope, body),
-        "DeauthorizeConnection" => {
-            handle!(connections::deauthorize_connection, app, scope, body)
-        }
-        "CreateApiDestination" => {
-            handle!(api_destinations::create_api_destination, app, scope, body)
-        }
-        "DescribeApiDestination" => {
-            handle!(api_destinations::describe_api_destination, app, scope, body)
-        }
-        "ListApiDestinations" => {
-            handle!(api_destinations::list_api_destinations, app, scope, body)
-        }
-        "UpdateApiDestination" => {
-            handle!(api_destinations::update_api_destination, app, scope, body)
-        }
-        "DeleteApiDestination" => {
-            handle!(api_destinations::delete_api_destination, app, scope, body)
-        }
-        other => Err(ApiError::unsupported(other)),
-    }
+    run_handler(app, scope, operation, &body).await
 }
 
 /// A JSON body into a typed request; a JSON type mismatch is a `SerializationException`.
@@ -227,7 +200,7 @@ pub fn resolve_bus(scope: &Scope, name_or_arn: Option<&str>) -> (Scope, String) 
 
 /// Checks an `EventBusNameOrArn` member.
 pub fn check_bus_name_or_arn(v: &mut Validator, value: Option<&str>, path: &str) {
-    v.string(value, path, 1, 1600, Some(&EVENT_BUS_NAME_OR_ARN));
+    v.string(value, path, &EVENT_BUS_NAME_OR_ARN);
 }
 
 /// Pages through `items` with an opaque token (the offset), as AWS's List* operations do.

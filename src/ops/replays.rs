@@ -8,7 +8,10 @@ use crate::app::App;
 use crate::error::{ApiError, ErrorCode};
 use crate::model::time::{Epoch, EpochMillis, now_ms};
 use crate::model::{Replay, ReplayState, Scope, arn};
-use crate::validate::{ANY_TEXT, EVENT_BUS_ARN, RESOURCE_NAME, Validator};
+use crate::ops::constraints::{
+    ARCHIVE_ARN, ARN, LIMIT_MAX100, NEXT_TOKEN, REPLAY_DESCRIPTION, REPLAY_NAME,
+};
+use crate::validate::Validator;
 
 /// AWS allows ten replays in progress per account and region.
 pub const MAX_ACTIVE_REPLAYS: usize = 10;
@@ -41,7 +44,7 @@ pub struct StartReplayResponse {
 
 fn check_replay_name(v: &mut Validator, name: &Option<String>) {
     v.required(name, "replayName");
-    v.string(name.as_deref(), "replayName", 1, 64, Some(&RESOURCE_NAME));
+    v.string(name.as_deref(), "replayName", &REPLAY_NAME);
 }
 
 pub async fn start_replay(
@@ -54,31 +57,25 @@ pub async fn start_replay(
     v.string(
         req.description.as_deref(),
         "description",
-        0,
-        512,
-        Some(&ANY_TEXT),
+        &REPLAY_DESCRIPTION,
     );
     v.required(&req.event_source_arn, "eventSourceArn");
     v.string(
         req.event_source_arn.as_deref(),
         "eventSourceArn",
-        1,
-        1600,
-        Some(&EVENT_BUS_ARN),
+        &ARCHIVE_ARN,
     );
     v.required(&req.event_start_time, "eventStartTime");
     v.required(&req.event_end_time, "eventEndTime");
     if v.required(&req.destination, "destination") {
         let destination = req.destination.as_ref().expect("checked");
         v.required(&destination.arn, "destination.arn");
-        v.string(destination.arn.as_deref(), "destination.arn", 1, 1600, None);
+        v.string(destination.arn.as_deref(), "destination.arn", &ARN);
         for (i, filter) in destination.filter_arns.iter().flatten().enumerate() {
             v.string(
                 Some(filter),
                 &format!("destination.filterArns.{}.member", i + 1),
-                1,
-                1600,
-                None,
+                &ARN,
             );
         }
     }
@@ -272,23 +269,15 @@ pub async fn list_replays(
     req: ListReplaysRequest,
 ) -> Result<ListReplaysResponse, ApiError> {
     let mut v = Validator::new();
-    v.string(
-        req.name_prefix.as_deref(),
-        "namePrefix",
-        1,
-        64,
-        Some(&RESOURCE_NAME),
-    );
+    v.string(req.name_prefix.as_deref(), "namePrefix", &REPLAY_NAME);
     v.one_of(req.state.as_deref(), "state", &ReplayState::VALUES);
     v.string(
         req.event_source_arn.as_deref(),
         "eventSourceArn",
-        1,
-        1600,
-        Some(&EVENT_BUS_ARN),
+        &ARCHIVE_ARN,
     );
-    v.string(req.next_token.as_deref(), "nextToken", 1, 2048, None);
-    v.integer(req.limit, "limit", Some(1), Some(100));
+    v.string(req.next_token.as_deref(), "nextToken", &NEXT_TOKEN);
+    v.integer(req.limit, "limit", &LIMIT_MAX100);
     v.finish()?;
     let replays: Vec<Replay> = app
         .catalog

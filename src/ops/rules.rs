@@ -7,12 +7,13 @@ use super::{Empty, check_bus_name_or_arn, paginate, resolve_bus};
 use crate::app::App;
 use crate::error::ApiError;
 use crate::model::{Rule, RuleState, Scope};
+use crate::ops::constraints::{
+    EVENT_PATTERN, LIMIT_MAX100, NEXT_TOKEN, ROLE_ARN, RULE_DESCRIPTION, RULE_NAME,
+    SCHEDULE_EXPRESSION,
+};
 use crate::pattern::Pattern;
 use crate::schedule::Schedule;
-use crate::validate::{RESOURCE_NAME, Validator};
-
-/// The model's limit on `EventPattern`.
-pub const MAX_EVENT_PATTERN_LEN: usize = 4096;
+use crate::validate::Validator;
 
 /// Checks an `EventPattern` member and compiles it.
 pub fn compile_pattern(
@@ -20,7 +21,7 @@ pub fn compile_pattern(
     pattern: Option<&str>,
 ) -> Option<Result<Pattern, ApiError>> {
     let text = pattern?;
-    v.string(Some(text), "eventPattern", 0, MAX_EVENT_PATTERN_LEN, None);
+    v.string(Some(text), "eventPattern", &EVENT_PATTERN);
     Some(Pattern::compile(text).map_err(ApiError::from))
 }
 
@@ -50,17 +51,15 @@ pub async fn put_rule(
 ) -> Result<PutRuleResponse, ApiError> {
     let mut v = Validator::new();
     v.required(&req.name, "name");
-    v.string(req.name.as_deref(), "name", 1, 64, Some(&RESOURCE_NAME));
+    v.string(req.name.as_deref(), "name", &RULE_NAME);
     v.string(
         req.schedule_expression.as_deref(),
         "scheduleExpression",
-        0,
-        256,
-        None,
+        &SCHEDULE_EXPRESSION,
     );
     v.one_of(req.state.as_deref(), "state", &RuleState::VALUES);
-    v.string(req.description.as_deref(), "description", 0, 512, None);
-    v.string(req.role_arn.as_deref(), "roleArn", 1, 1600, None);
+    v.string(req.description.as_deref(), "description", &RULE_DESCRIPTION);
+    v.string(req.role_arn.as_deref(), "roleArn", &ROLE_ARN);
     check_bus_name_or_arn(&mut v, req.event_bus_name.as_deref(), "eventBusName");
     let compiled = compile_pattern(&mut v, req.event_pattern.as_deref());
     v.finish()?;
@@ -129,7 +128,7 @@ impl RuleNameRequest {
     pub fn into_parts(self, scope: &Scope) -> Result<(Scope, String, String), ApiError> {
         let mut v = Validator::new();
         v.required(&self.name, "name");
-        v.string(self.name.as_deref(), "name", 1, 64, Some(&RESOURCE_NAME));
+        v.string(self.name.as_deref(), "name", &RULE_NAME);
         check_bus_name_or_arn(&mut v, self.event_bus_name.as_deref(), "eventBusName");
         v.finish()?;
         let (bus_scope, bus) = resolve_bus(scope, self.event_bus_name.as_deref());
@@ -221,16 +220,10 @@ pub async fn list_rules(
     req: ListRulesRequest,
 ) -> Result<ListRulesResponse, ApiError> {
     let mut v = Validator::new();
-    v.string(
-        req.name_prefix.as_deref(),
-        "namePrefix",
-        1,
-        64,
-        Some(&RESOURCE_NAME),
-    );
+    v.string(req.name_prefix.as_deref(), "namePrefix", &RULE_NAME);
     check_bus_name_or_arn(&mut v, req.event_bus_name.as_deref(), "eventBusName");
-    v.string(req.next_token.as_deref(), "nextToken", 1, 2048, None);
-    v.integer(req.limit, "limit", Some(1), Some(100));
+    v.string(req.next_token.as_deref(), "nextToken", &NEXT_TOKEN);
+    v.integer(req.limit, "limit", &LIMIT_MAX100);
     v.finish()?;
     let (bus_scope, bus) = resolve_bus(scope, req.event_bus_name.as_deref());
     let rules = app

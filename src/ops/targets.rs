@@ -7,9 +7,13 @@ use super::{check_bus_name_or_arn, paginate};
 use crate::app::App;
 use crate::error::{ApiError, ErrorCode};
 use crate::model::{Scope, Target};
+use crate::ops::constraints::{
+    LIMIT_MAX100, MAXIMUM_EVENT_AGE_IN_SECONDS, MAXIMUM_RETRY_ATTEMPTS, NEXT_TOKEN, ROLE_ARN,
+    RULE_NAME, TARGET_ARN, TARGET_ID, TARGET_ID_LIST, TARGET_INPUT, TARGET_INPUT_PATH, TARGET_LIST,
+};
 use crate::ops::rules::RuleNameRequest;
 use crate::transform::InputSpec;
-use crate::validate::{RESOURCE_NAME, Validator};
+use crate::validate::Validator;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -66,36 +70,26 @@ fn check_target(
     let id = str_member(target, "Id")?;
     let arn = str_member(target, "Arn")?;
     v.required(&id, &path("id"));
-    v.string(id, &path("id"), 1, 64, Some(&RESOURCE_NAME));
+    v.string(id, &path("id"), &TARGET_ID);
     v.required(&arn, &path("arn"));
-    v.string(arn, &path("arn"), 1, 1600, None);
-    v.string(
-        str_member(target, "RoleArn")?,
-        &path("roleArn"),
-        1,
-        1600,
-        None,
-    );
-    v.string(str_member(target, "Input")?, &path("input"), 0, 8192, None);
+    v.string(arn, &path("arn"), &TARGET_ARN);
+    v.string(str_member(target, "RoleArn")?, &path("roleArn"), &ROLE_ARN);
+    v.string(str_member(target, "Input")?, &path("input"), &TARGET_INPUT);
     v.string(
         str_member(target, "InputPath")?,
         &path("inputPath"),
-        0,
-        256,
-        None,
+        &TARGET_INPUT_PATH,
     );
     let retry = target.get("RetryPolicy");
     v.integer(
         int_member(retry, "MaximumRetryAttempts")?,
         &format!("{}.maximumRetryAttempts", path("retryPolicy")),
-        Some(0),
-        Some(185),
+        &MAXIMUM_RETRY_ATTEMPTS,
     );
     v.integer(
         int_member(retry, "MaximumEventAgeInSeconds")?,
         &format!("{}.maximumEventAgeInSeconds", path("retryPolicy")),
-        Some(60),
-        Some(86400),
+        &MAXIMUM_EVENT_AGE_IN_SECONDS,
     );
     Ok(())
 }
@@ -109,7 +103,7 @@ pub async fn put_targets(
     let req_has_targets = v.required(&req.targets, "targets");
     let targets = req.targets.unwrap_or_default();
     if req_has_targets {
-        v.list_len("[...]", targets.len(), "targets", 1, 100);
+        v.list(targets.len(), "targets", &TARGET_LIST);
     }
     for (i, target) in targets.iter().enumerate() {
         check_target(&mut v, i + 1, target)?;
@@ -153,7 +147,7 @@ fn validated_rule(
 ) -> Result<(Scope, String, String), ApiError> {
     let mut v = v;
     v.required(&rule, "rule");
-    v.string(rule.as_deref(), "rule", 1, 64, Some(&RESOURCE_NAME));
+    v.string(rule.as_deref(), "rule", &RULE_NAME);
     v.finish()?;
     RuleNameRequest::new(rule, event_bus_name).into_parts(scope)
 }
@@ -176,15 +170,14 @@ pub async fn remove_targets(
     let mut v = Validator::new();
     v.required(&req.ids, "ids");
     let ids = req.ids.unwrap_or_default();
-    v.list_len(&format!("[{}]", ids.join(", ")), ids.len(), "ids", 1, 100);
+    v.list_len(
+        &format!("[{}]", ids.join(", ")),
+        ids.len(),
+        "ids",
+        &TARGET_ID_LIST,
+    );
     for (i, id) in ids.iter().enumerate() {
-        v.string(
-            Some(id),
-            &format!("ids.{}.member", i + 1),
-            1,
-            64,
-            Some(&RESOURCE_NAME),
-        );
+        v.string(Some(id), &format!("ids.{}.member", i + 1), &TARGET_ID);
     }
     check_bus_name_or_arn(&mut v, req.event_bus_name.as_deref(), "eventBusName");
     let (bus_scope, bus, rule) = validated_rule(v, req.rule, req.event_bus_name, scope)?;
@@ -219,8 +212,8 @@ pub async fn list_targets_by_rule(
     req: ListTargetsByRuleRequest,
 ) -> Result<ListTargetsByRuleResponse, ApiError> {
     let mut v = Validator::new();
-    v.string(req.next_token.as_deref(), "nextToken", 1, 2048, None);
-    v.integer(req.limit, "limit", Some(1), Some(100));
+    v.string(req.next_token.as_deref(), "nextToken", &NEXT_TOKEN);
+    v.integer(req.limit, "limit", &LIMIT_MAX100);
     check_bus_name_or_arn(&mut v, req.event_bus_name.as_deref(), "eventBusName");
     let (bus_scope, bus, rule) = validated_rule(v, req.rule, req.event_bus_name, scope)?;
     let compiled = app.catalog.rule(&bus_scope, &bus, &rule)?;
