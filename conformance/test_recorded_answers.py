@@ -199,3 +199,79 @@ def test_old_256_kb_put_events_limit_on_request(start_server):
     default = start_server().client()
     resp = default.put_events(Entries=[{"Source": "s", "DetailType": "t", "Detail": detail}])
     assert resp["FailedEntryCount"] == 0
+
+
+# --------------------------------------------------------------------------- connections
+
+
+def oauth_connection(events, name: str, method: str = "POST", endpoint: str = "http://127.0.0.1:9/token"):
+    return events.create_connection(Name=name, AuthorizationType="OAUTH_CLIENT_CREDENTIALS", AuthParameters={
+        "OAuthParameters": {"ClientParameters": {"ClientID": "id", "ClientSecret": "secret"},
+                            "AuthorizationEndpoint": endpoint, "HttpMethod": method}})
+
+
+def test_connection_secret_arn_has_its_own_uuid(events):
+    name = uid("raconn")
+    created = events.create_connection(Name=name, AuthorizationType="BASIC",
+                                       AuthParameters={"BasicAuthParameters": {"Username": "u", "Password": "p"}})
+    conn_uuid = created["ConnectionArn"].rsplit("/", 1)[1]
+    secret = events.describe_connection(Name=name)["SecretArn"]
+    prefix = f"arn:aws:secretsmanager:us-east-1:000000000000:secret:events!connection/{name}/"
+    assert secret.startswith(prefix), secret
+    secret_uuid, suffix = secret[len(prefix):].rsplit("-", 1)
+    assert len(secret_uuid) == 36 and secret_uuid != conn_uuid, (secret_uuid, conn_uuid)
+    assert len(suffix) == 6 and suffix.isalnum(), suffix
+
+
+def test_oauth_connection_still_authorizing(events):
+    """AWS: HttpMethod in any case and an AuthorizationEndpoint that is not a URL are accepted;
+    the connection is AUTHORIZING with a LastAuthorizedTime, and its API destinations are
+    INACTIVE in every answer."""
+    name = uid("raoauth")
+    created = oauth_connection(events, name, method="put", endpoint="replace_this")
+    assert created["ConnectionState"] == "AUTHORIZING"
+    d = events.describe_connection(Name=name)
+    assert d["ConnectionState"] == "AUTHORIZING"
+    assert "LastAuthorizedTime" in d, d
+    dest = uid("radest")
+    made = events.create_api_destination(Name=dest, ConnectionArn=created["ConnectionArn"], HttpMethod="POST",
+                                         InvocationEndpoint="https://example.com/x")
+    assert made["ApiDestinationState"] == "INACTIVE"
+    assert events.describe_api_destination(Name=dest)["ApiDestinationState"] == "INACTIVE"
+    listed = [x for x in events.list_api_destinations(NamePrefix=dest)["ApiDestinations"] if x["Name"] == dest]
+    assert listed[0]["ApiDestinationState"] == "INACTIVE"
+    updated = events.update_api_destination(Name=dest, InvocationRateLimitPerSecond=5)
+    assert updated["ApiDestinationState"] == "INACTIVE"
+
+
+def test_basic_and_api_key_destinations_are_active(events):
+    for auth_type, params in [("BASIC", {"BasicAuthParameters": {"Username": "u", "Password": "p"}}),
+                              ("API_KEY", {"ApiKeyAuthParameters": {"ApiKeyName": "k", "ApiKeyValue": "v"}})]:
+        conn = events.create_connection(Name=uid("raconn"), AuthorizationType=auth_type, AuthParameters=params)
+        dest = uid("radest")
+        made = events.create_api_destination(Name=dest, ConnectionArn=conn["ConnectionArn"], HttpMethod="GET",
+                                             InvocationEndpoint="https://example.com/x")
+        assert made["ApiDestinationState"] == "ACTIVE"
+        assert events.describe_api_destination(Name=dest)["ApiDestinationState"] == "ACTIVE"
+
+
+def test_api_destination_http_method_enum_in_aws_order(events):
+    conn = events.create_connection(Name=uid("raconn"), AuthorizationType="BASIC",
+                                    AuthParameters={"BasicAuthParameters": {"Username": "u", "Password": "p"}})
+    with pytest.raises(ClientError) as e:
+        events.create_api_destination(Name=uid("radest"), ConnectionArn=conn["ConnectionArn"],
+                                      HttpMethod="INVALID_METHOD", InvocationEndpoint="https://example.com/x")
+    assert_error(e, "ValidationException",
+                 "1 validation error detected: Value 'INVALID_METHOD' at 'httpMethod' failed to satisfy constraint: "
+                 "Member must satisfy enum value set: [HEAD, POST, PATCH, DELETE, PUT, GET, OPTIONS]")
+
+
+def test_update_unknown_connection(events):
+    name = uid("ranone")
+    with pytest.raises(ClientError) as e:
+        events.update_connection(Name=name, Description="x")
+    assert_error(e, "ResourceNotFoundException", f"Connection '{name}' does not exist.")
+    with pytest.raises(ClientError) as e:
+        events.describe_connection(Name=name)
+    assert_error(e, "ResourceNotFoundException",
+                 f"Failed to describe the connection(s). Connection '{name}' does not exist.")

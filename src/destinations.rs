@@ -233,8 +233,9 @@ impl ConnectionState {
 
 pub const AUTHORIZATION_TYPES: [&str; 3] = ["BASIC", "OAUTH_CLIENT_CREDENTIALS", "API_KEY"];
 pub const OAUTH_HTTP_METHODS: [&str; 3] = ["GET", "POST", "PUT"];
+/// In the order AWS's validation message lists them (not the model's order).
 pub const API_DESTINATION_HTTP_METHODS: [&str; 7] =
-    ["POST", "GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"];
+    ["HEAD", "POST", "PATCH", "DELETE", "PUT", "GET", "OPTIONS"];
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Connection {
@@ -242,6 +243,10 @@ pub struct Connection {
     pub name: String,
     /// The ARN's last segment: a re-created connection of the same name is another one.
     pub uuid: String,
+    /// The secret's own uuid (AWS's is not the connection's); empty in data stored before
+    /// it was kept, where the connection's uuid stands in.
+    #[serde(default)]
+    pub secret_uuid: String,
     /// The 6 characters Secrets Manager appends to the secret's name.
     pub secret_suffix: String,
     pub description: Option<String>,
@@ -267,7 +272,15 @@ impl Connection {
     pub fn secret_arn(&self) -> String {
         format!(
             "arn:aws:secretsmanager:{}:{}:secret:events!connection/{}/{}-{}",
-            self.scope.region, self.scope.account, self.name, self.uuid, self.secret_suffix
+            self.scope.region,
+            self.scope.account,
+            self.name,
+            if self.secret_uuid.is_empty() {
+                &self.uuid
+            } else {
+                &self.secret_uuid
+            },
+            self.secret_suffix
         )
     }
 
@@ -349,18 +362,30 @@ pub fn parse_arn<'a>(arn: &'a str, kind: &str) -> Option<(Scope, &'a str, &'a st
 
 // ---------------------------------------------------------------- errors
 
-/// AWS's text (wire-protocol.md §7).
-pub fn connection_not_found(name: &str) -> ApiError {
+/// DescribeConnection's text, as recorded on AWS (wire-protocol.md §7).
+pub fn connection_not_found_on_describe(name: &str) -> ApiError {
     ApiError::not_found(format!(
         "Failed to describe the connection(s). Connection '{name}' does not exist."
     ))
 }
 
-/// AWS's text (wire-protocol.md §7).
-pub fn api_destination_not_found(name: &str) -> ApiError {
+/// The other connection operations' text: recorded for UpdateConnection; DeleteConnection and
+/// DeauthorizeConnection are assumed to answer the same (not recorded).
+pub fn connection_not_found(name: &str) -> ApiError {
+    ApiError::not_found(format!("Connection '{name}' does not exist."))
+}
+
+/// DescribeApiDestination's text, as recorded on AWS (wire-protocol.md §7).
+pub fn api_destination_not_found_on_describe(name: &str) -> ApiError {
     ApiError::not_found(format!(
         "Failed to describe the api-destination(s). An api-destination '{name}' does not exist."
     ))
+}
+
+/// Update and DeleteApiDestination: not recorded; the describe text without its "Failed to
+/// describe" preamble, as the connection operations answer.
+pub fn api_destination_not_found(name: &str) -> ApiError {
+    ApiError::not_found(format!("An api-destination '{name}' does not exist."))
 }
 
 /// Not in the reference captures: modelled on the other `... already exists.` messages.
@@ -591,12 +616,12 @@ impl Destinations {
         Ok(())
     }
 
-    /// ACTIVE while its connection exists and is not deauthorized; INACTIVE otherwise (AWS
-    /// shows an API destination of a DEAUTHORIZED connection as INACTIVE). Computed on every
-    /// read, so it follows the connection without a write.
+    /// ACTIVE while its connection is AUTHORIZED; INACTIVE otherwise (AWS shows an API
+    /// destination of a DEAUTHORIZED connection, or of an OAuth connection still AUTHORIZING,
+    /// as INACTIVE). Computed on every read, so it follows the connection without a write.
     pub fn api_destination_state(&self, destination: &ApiDestination) -> &'static str {
         match self.connection_by_arn(&destination.connection_arn) {
-            Some(c) if !c.is_deauthorized() => "ACTIVE",
+            Some(c) if c.state == ConnectionState::Authorized => "ACTIVE",
             _ => "INACTIVE",
         }
     }

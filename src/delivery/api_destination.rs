@@ -381,7 +381,11 @@ async fn fetch_token(out: &Outbound, connection: &Connection) -> Result<Token, F
         )));
     };
     let endpoint = oauth.authorization_endpoint.clone().unwrap_or_default();
-    let method = oauth.http_method.clone().unwrap_or_else(|| "POST".into());
+    let method = oauth
+        .http_method
+        .as_deref()
+        .unwrap_or("POST")
+        .to_ascii_uppercase();
     let client = oauth.client_parameters.clone().unwrap_or_default();
     let params = oauth.oauth_http_parameters.clone().unwrap_or_default();
 

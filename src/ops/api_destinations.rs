@@ -12,7 +12,7 @@ use super::{Empty, paginate};
 use crate::app::App;
 use crate::destinations::{
     API_DESTINATION_HTTP_METHODS, ApiDestination, DEFAULT_RATE_LIMIT, api_destination_not_found,
-    connection_not_found, parse_arn,
+    api_destination_not_found_on_describe, connection_not_found_on_describe, parse_arn,
 };
 use crate::error::ApiError;
 use crate::model::Scope;
@@ -60,7 +60,7 @@ fn require_connection(app: &App, scope: &Scope, arn: &str) -> Result<(), ApiErro
         .unwrap_or_else(|| arn.to_string());
     match app.destinations.connection_by_arn(arn) {
         Some(c) if c.scope == *scope => Ok(()),
-        _ => Err(connection_not_found(&name)),
+        _ => Err(connection_not_found_on_describe(&name)),
     }
 }
 
@@ -195,7 +195,7 @@ pub async fn describe_api_destination(
     let d = app
         .destinations
         .api_destination(scope, &name)
-        .ok_or_else(|| api_destination_not_found(&name))?;
+        .ok_or_else(|| api_destination_not_found_on_describe(&name))?;
     Ok(ApiDestinationView::of(app, d, true))
 }
 

@@ -15,7 +15,7 @@ use super::paginate;
 use crate::app::App;
 use crate::destinations::{
     AUTHORIZATION_TYPES, ApiKeyAuth, AuthParameters, BasicAuth, Connection, ConnectionState,
-    HttpParameters, OAUTH_HTTP_METHODS, OAuthClient, OAuthParams, connection_not_found,
+    HttpParameters, OAUTH_HTTP_METHODS, OAuthClient, OAuthParams, connection_not_found_on_describe,
     secret_suffix,
 };
 use crate::error::ApiError;
@@ -153,7 +153,15 @@ fn check_auth_parameters(c: &mut Validator, auth: &AuthParameters, create: bool)
         if create {
             c.required(&o.http_method, &method);
         }
-        c.one_of(o.http_method.as_deref(), &method, &OAUTH_HTTP_METHODS);
+        // AWS accepted `"put"`: the method is compared without regard to case (and sent in
+        // upper case when the token is fetched).
+        let known = o
+            .http_method
+            .as_deref()
+            .is_some_and(|m| OAUTH_HTTP_METHODS.iter().any(|k| k.eq_ignore_ascii_case(m)));
+        if !known {
+            c.one_of(o.http_method.as_deref(), &method, &OAUTH_HTTP_METHODS);
+        }
         check_http_parameters(
             c,
             &o.oauth_http_parameters,
@@ -214,10 +222,14 @@ fn check_complete(auth_type: &str, auth: &AuthParameters) -> Result<(), ApiError
                         client_id: Some(_),
                         client_secret: Some(_),
                     }),
-                authorization_endpoint: Some(endpoint),
+                authorization_endpoint: Some(_),
                 http_method: Some(_),
                 ..
-            }) => endpoint_scheme(endpoint, "AuthorizationEndpoint"),
+            }) => {
+                // Only the model's pattern applies: AWS accepted `"replace_this"` as an
+                // AuthorizationEndpoint (the connection then never authorizes).
+                Ok(())
+            }
             _ => missing(
                 "OAuthParameters with ClientParameters, AuthorizationEndpoint and HttpMethod",
             ),
@@ -284,12 +296,12 @@ fn merge_auth(stored: &mut AuthParameters, update: AuthParameters) {
 }
 
 /// Sets a freshly (re)authorized connection's state.
+/// AWS sets LastAuthorizedTime when authorization starts: an OAuth connection that is still
+/// AUTHORIZING has it too.
 fn authorize(c: &mut Connection) {
     c.state = c.initial_state();
     c.state_reason = None;
-    if c.state == ConnectionState::Authorized {
-        c.last_authorized_time_ms = Some(now_ms());
-    }
+    c.last_authorized_time_ms = Some(now_ms());
 }
 
 // ---------------------------------------------------------------- operations
@@ -376,6 +388,7 @@ pub async fn create_connection(
         scope: scope.clone(),
         name: req.name.unwrap_or_default(),
         uuid: uuid::Uuid::new_v4().to_string(),
+        secret_uuid: uuid::Uuid::new_v4().to_string(),
         secret_suffix: secret_suffix(),
         description: req.description,
         authorization_type: auth_type,
@@ -444,7 +457,7 @@ pub async fn describe_connection(
     let c = app
         .destinations
         .connection(scope, &name)
-        .ok_or_else(|| connection_not_found(&name))?;
+        .ok_or_else(|| connection_not_found_on_describe(&name))?;
     Ok(DescribeConnectionResponse {
         connection_arn: c.arn(),
         secret_arn: c.secret_arn(),
