@@ -124,6 +124,34 @@ pub struct Config {
         default_value_t = 10_000
     )]
     pub delivery_queue: usize,
+
+    /// A JSON file of API calls applied at every start, before the server announces itself:
+    /// `[{"operation": "CreateEventBus", "input": {...}}, ...]`. Resources that already exist
+    /// are left as they are; a bad entry stops the start.
+    #[arg(long, env = "EVENTBRIDGE_LOCAL_INIT", value_name = "FILE")]
+    pub init: Option<PathBuf>,
+
+    /// Log lines for people (`human`) or one JSON object a line (`json`).
+    #[arg(
+        long,
+        env = "EVENTBRIDGE_LOCAL_LOG_FORMAT",
+        value_enum,
+        default_value_t = LogFormat::Human
+    )]
+    pub log_format: LogFormat,
+
+    /// Do not serve: ask a running server's health endpoint (by default
+    /// `http://127.0.0.1:<--port>/_local/health`) and exit 0 when it answers ok, 1 otherwise.
+    /// For container health checks in images without a shell or curl.
+    #[arg(long, value_name = "URL", num_args = 0..=1, default_missing_value = "")]
+    pub healthcheck: Option<String>,
+}
+
+/// How log lines (and the startup line) are written.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Human,
+    Json,
 }
 
 impl Config {

@@ -15,6 +15,8 @@ pub mod config;
 pub mod delivery;
 pub mod destinations;
 pub mod error;
+pub mod healthcheck;
+pub mod init;
 pub mod local;
 pub mod model;
 pub mod ops;

@@ -17,7 +17,7 @@ const LAYERS: &[&[&str]] = &[
     &["main"],
     &["lib"],
     &["server"],
-    &["protocol", "local"],
+    &["protocol", "local", "init"],
     &["ops"],
     &["app"],
     &["replay", "schedule", "retention"],
@@ -25,7 +25,15 @@ const LAYERS: &[&[&str]] = &[
     &["delivery"],
     &["destinations", "catalog"],
     &["rule_index", "transform", "write_through"],
-    &["pattern", "model", "store", "config", "error", "validate"],
+    &[
+        "pattern",
+        "model",
+        "store",
+        "config",
+        "error",
+        "validate",
+        "healthcheck",
+    ],
 ];
 
 const MAX_LINES: usize = 800;

@@ -50,8 +50,8 @@ pub fn start_server(bin: &Path, dir: &Path, log: &Path) -> Server {
         .unwrap();
     let Some(addr) = line
         .trim()
-        .rsplit("http://")
-        .next()
+        .split_once("http://")
+        .and_then(|(_, rest)| rest.split_whitespace().next())
         .and_then(|a| a.parse().ok())
     else {
         let _ = child.kill();

@@ -227,8 +227,8 @@ pub fn spawn_binary_with(dir: &Path, flags: &[&str]) -> (std::process::Child, So
         .unwrap();
     let addr = line
         .trim()
-        .rsplit("http://")
-        .next()
+        .split_once("http://")
+        .and_then(|(_, rest)| rest.split_whitespace().next())
         .and_then(|a| a.parse().ok())
         .unwrap_or_else(|| panic!("no address in {line:?}"));
     (child, addr)
