@@ -34,7 +34,7 @@ from botocore.config import Config
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_ACCOUNT = "000000000000"
 DEFAULT_REGION = "us-east-1"
-LISTENING_RE = re.compile(r"^eventbridge-local listening on http://127\.0\.0\.1:(\d+) \(data: .+\)$")
+LISTENING_RE = re.compile(r"^eventbridge-local \(data: .+\) listening on http://127\.0\.0\.1:(\d+)$")
 STARTUP_TIMEOUT = 30.0
 DEFAULT_TIMEOUT = 10.0
 REPLAY_TIMEOUT = 30.0
@@ -335,7 +335,7 @@ class ServerProcess:
             if not m:
                 self.kill()
                 raise RuntimeError(f"unexpected first stdout line {line!r} (want "
-                                   f"'eventbridge-local listening on http://127.0.0.1:<port> (data: ...)'); stderr:\n{self.stderr_tail()}")
+                                   f"'eventbridge-local (data: ...) listening on http://127.0.0.1:<port>'); stderr:\n{self.stderr_tail()}")
             self.port = int(m.group(1))
             assert self.port > 0
             return self

@@ -60,7 +60,7 @@ def test_startup_line_and_sigterm(log_dir, lambda_mock):
     finally:
         code = srv.stop()
     assert code == 0, f"SIGTERM should shut down gracefully with exit code 0, got {code}; stderr:\n{srv.stderr_tail()}"
-    assert srv.stdout_lines == [f"eventbridge-local listening on http://127.0.0.1:{srv.port} (data: in memory)"]
+    assert srv.stdout_lines == [f"eventbridge-local (data: in memory) listening on http://127.0.0.1:{srv.port}"]
 
 
 def test_sigterm_right_after_the_listening_line_is_graceful(log_dir, lambda_mock):

@@ -105,14 +105,14 @@ async fn serve(config: Config) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// The one line on stdout, printed once the server answers: where it listens and where its
-/// data lives. Tools wait for it (and read the port from it when started with `--port 0`);
-/// its shape is stable.
+/// The one line on stdout, printed once the server answers: where its data lives and where it
+/// listens. Tools wait for it and read the URL from it when started with `--port 0`: the URL
+/// is its last word, whatever the data folder's name.
 fn startup_line(format: LogFormat, addr: SocketAddr, data: Option<&Path>) -> String {
     match format {
         LogFormat::Human => {
             let data = data.map_or("in memory".to_string(), |d| d.display().to_string());
-            format!("eventbridge-local listening on http://{addr} (data: {data})")
+            format!("eventbridge-local (data: {data}) listening on http://{addr}")
         }
         LogFormat::Json => {
             let timestamp = time::OffsetDateTime::now_utc()

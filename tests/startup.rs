@@ -184,9 +184,9 @@ async fn the_docker_example_init_file_seeds_the_state_at_every_start() {
     assert_eq!(
         first.line,
         format!(
-            "eventbridge-local listening on http://{} (data: {})",
-            first.addr,
-            data.display()
+            "eventbridge-local (data: {}) listening on http://{}",
+            data.display(),
+            first.addr
         )
     );
     assert_docker_example_state(&Api::new(first.addr)).await;
@@ -236,7 +236,7 @@ async fn init_from_the_environment_with_account_and_region() {
     assert_eq!(
         server.line,
         format!(
-            "eventbridge-local listening on http://{} (data: in memory)",
+            "eventbridge-local (data: in memory) listening on http://{}",
             server.addr
         )
     );

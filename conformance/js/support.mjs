@@ -36,7 +36,7 @@ export function startServer(args = []) {
     const lines = createInterface({ input: child.stdout });
     lines.once("line", (line) => {
       clearTimeout(timer);
-      const match = /^eventbridge-local listening on (http:\/\/127\.0\.0\.1:(\d+)) \(data: .+\)$/.exec(line);
+      const match = /^eventbridge-local \(data: .+\) listening on (http:\/\/127\.0\.0\.1:(\d+))$/.exec(line);
       if (!match) {
         child.kill("SIGKILL");
         reject(new Error(`unexpected startup line ${JSON.stringify(line)}`));
