@@ -58,6 +58,39 @@ pub struct Config {
     #[arg(long, env = "EVENTBRIDGE_LOCAL_MAX_BODY_BYTES", default_value_t = 10 * 1024 * 1024)]
     pub max_body_bytes: usize,
 
+    /// Host names (besides loopback ones) that requests may address, so that a web page
+    /// cannot reach this server through DNS rebinding. Repeatable. When the server listens on
+    /// a non-loopback address and none is given, the Host and Origin checks are off (inside a
+    /// container the host name is not known in advance).
+    #[arg(
+        long = "allowed-host",
+        env = "EVENTBRIDGE_LOCAL_ALLOWED_HOSTS",
+        value_delimiter = ','
+    )]
+    pub allowed_hosts: Vec<String>,
+
+    /// A connection that has not sent a complete request head within this many seconds (a
+    /// client trickling its headers, or an idle keep-alive connection) is closed.
+    #[arg(
+        long,
+        env = "EVENTBRIDGE_LOCAL_HEADER_TIMEOUT_SECS",
+        default_value_t = 30
+    )]
+    pub header_timeout_secs: u64,
+
+    /// Open connections at most; more wait in the kernel's accept queue until one closes, so
+    /// the clients already connected keep being answered.
+    #[arg(
+        long,
+        env = "EVENTBRIDGE_LOCAL_MAX_CONNECTIONS",
+        default_value_t = 1024
+    )]
+    pub max_connections: usize,
+
+    /// Largest request head (request line and headers); a larger one is answered 431.
+    #[arg(long, env = "EVENTBRIDGE_LOCAL_MAX_HEADER_BYTES", default_value_t = 64 * 1024)]
+    pub max_header_bytes: usize,
+
     /// Memory for the store's page cache, in MiB.
     #[arg(long, env = "EVENTBRIDGE_LOCAL_CACHE_MB", default_value_t = 64)]
     pub cache_mb: u64,

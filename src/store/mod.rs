@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+mod dir_lock;
 mod event_log;
 
 use event_log::{Append, EventLog, Floor};
@@ -101,6 +102,9 @@ pub struct Store {
     flusher: Option<Arc<Flusher>>,
     /// Serializes removals and packing, as the log requires (and floors merge one at a time).
     removals: Arc<std::sync::Mutex<()>>,
+    /// One server per data folder (none for a temporary store). Last, so that it is released
+    /// after the database and the log are closed.
+    _dir_lock: Option<Arc<dir_lock::DirLock>>,
 }
 
 type FlushWaiter = tokio::sync::oneshot::Sender<Result<(), String>>;
@@ -215,6 +219,10 @@ impl Store {
         cache_bytes: u64,
         segment_bytes: u64,
     ) -> StoreResult<Store> {
+        let dir_lock = dir
+            .map(dir_lock::DirLock::acquire)
+            .transpose()?
+            .map(Arc::new);
         let config = sled::Config::new().cache_capacity(cache_bytes);
         let config = match dir {
             Some(dir) => config.path(dir),
@@ -270,6 +278,7 @@ impl Store {
             flusher,
             removals: Default::default(),
             db,
+            _dir_lock: dir_lock,
         })
     }
 
