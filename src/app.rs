@@ -11,7 +11,8 @@ use crate::delivery::{Delivery, Outbound};
 use crate::destinations::Destinations;
 use crate::replay::Replays;
 use crate::router::Router;
-use crate::store::{Store, StoreError};
+use crate::signature::Verifier;
+use crate::store::Store;
 
 pub struct App {
     pub config: Config,
@@ -21,16 +22,42 @@ pub struct App {
     pub delivery: Arc<Delivery>,
     pub router: Arc<Router>,
     pub replays: Arc<Replays>,
+    /// Signature checks, under `--verify-signatures`.
+    pub verifier: Option<Verifier>,
+}
+
+/// Why the server could not start: the message says what to do.
+#[derive(Debug)]
+pub struct StartError(pub String);
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
 }
 
 impl App {
     /// Opens the store, loads the catalog and starts the delivery workers, the replays that
     /// were running when the server last stopped, scheduled rules and the retention sweep.
-    pub fn start(config: Config) -> Result<Arc<App>, StoreError> {
+    pub fn start(config: Config) -> Result<Arc<App>, StartError> {
+        let verifier = match config.verify_signatures {
+            false => None,
+            true => {
+                let credentials = config.credentials().map_err(StartError)?;
+                if credentials.is_empty() {
+                    return Err(StartError(
+                        "--verify-signatures needs credentials: --credentials-file, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY".into(),
+                    ));
+                }
+                Some(Verifier::new(credentials))
+            }
+        };
+        let store_error = |e: crate::store::StoreError| StartError(format!("the data store: {e}"));
         let dir = (!config.in_memory).then_some(config.data_dir.as_path());
-        let store = Store::open_with(dir, config.cache_mb << 20, config.archive_segment_mb << 20)?;
-        let catalog = Arc::new(Catalog::load(store.clone())?);
-        let destinations = Arc::new(Destinations::load(store.clone())?);
+        let store = Store::open_with(dir, config.cache_mb << 20, config.archive_segment_mb << 20)
+            .map_err(store_error)?;
+        let catalog = Arc::new(Catalog::load(store.clone()).map_err(store_error)?);
+        let destinations = Arc::new(Destinations::load(store.clone()).map_err(store_error)?);
         let outbound = Outbound::new(config.endpoint_table(), destinations.clone());
         let (delivery, queue) = Delivery::new(&config, outbound, catalog.clone());
         let router = Router::new(catalog.clone(), store.clone(), delivery.clone());
@@ -56,6 +83,7 @@ impl App {
             delivery,
             router,
             replays,
+            verifier,
         }))
     }
 

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::Parser;
 
+use crate::signature::Credential;
+
 /// A local, AWS-compatible Amazon EventBridge.
 #[derive(Parser, Debug, Clone)]
 #[command(name = "eventbridge-local", version)]
@@ -57,6 +59,16 @@ pub struct Config {
     /// Largest request body accepted at all.
     #[arg(long, env = "EVENTBRIDGE_LOCAL_MAX_BODY_BYTES", default_value_t = 10 * 1024 * 1024)]
     pub max_body_bytes: usize,
+
+    /// Check every AWS API request's SigV4 signature against the known credentials
+    /// (`--credentials-file`, and the `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY` pair).
+    #[arg(long, env = "EVENTBRIDGE_LOCAL_VERIFY_SIGNATURES")]
+    pub verify_signatures: bool,
+
+    /// A JSON array of `{"accessKeyId", "secretAccessKey", "account"}`: the credentials that
+    /// `--verify-signatures` accepts, each acting as its account.
+    #[arg(long, env = "EVENTBRIDGE_LOCAL_CREDENTIALS_FILE")]
+    pub credentials_file: Option<PathBuf>,
 
     /// Host names (besides loopback ones) that requests may address, so that a web page
     /// cannot reach this server through DNS rebinding. Repeatable. When the server listens on
@@ -160,6 +172,61 @@ pub struct Config {
 }
 
 impl Config {
+    /// The credentials `--verify-signatures` accepts: the `--credentials-file` entries, then
+    /// the `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY` pair (its account: the key id when that
+    /// is 12 digits, else `--account-id`).
+    pub fn credentials(&self) -> Result<Vec<Credential>, String> {
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "camelCase", deny_unknown_fields)]
+        struct Entry {
+            access_key_id: String,
+            secret_access_key: String,
+            account: String,
+        }
+        let mut out = Vec::new();
+        if let Some(path) = &self.credentials_file {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let entries: Vec<Entry> = serde_json::from_str(&text).map_err(|e| {
+                format!(
+                    "{}: expected a JSON array of {{\"accessKeyId\", \"secretAccessKey\", \"account\"}}: {e}",
+                    path.display()
+                )
+            })?;
+            for entry in entries {
+                if entry.account.len() != 12 || !entry.account.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(format!(
+                        "{}: account {} of access key {} is not 12 digits",
+                        path.display(),
+                        entry.account,
+                        entry.access_key_id
+                    ));
+                }
+                out.push(Credential {
+                    access_key_id: entry.access_key_id,
+                    secret_access_key: entry.secret_access_key,
+                    account: entry.account,
+                });
+            }
+        }
+        if let (Ok(key), Ok(secret)) = (
+            std::env::var("AWS_ACCESS_KEY_ID"),
+            std::env::var("AWS_SECRET_ACCESS_KEY"),
+        ) {
+            let account = if key.len() == 12 && key.bytes().all(|b| b.is_ascii_digit()) {
+                key.clone()
+            } else {
+                self.account_id.clone()
+            };
+            out.push(Credential {
+                access_key_id: key,
+                secret_access_key: secret,
+                account,
+            });
+        }
+        Ok(out)
+    }
+
     /// A configuration for tests and embedding: in memory, ephemeral port, no flags read.
     pub fn for_tests() -> Config {
         Config::parse_from(["eventbridge-local", "--in-memory", "--port", "0"])

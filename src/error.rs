@@ -20,6 +20,11 @@ pub enum ErrorCode {
     UnknownOperation,
     /// One of the 57 operations that this emulator does not implement yet.
     UnsupportedOperation,
+    /// Signature checks (`--verify-signatures`).
+    MissingAuthenticationToken,
+    UnrecognizedClient,
+    IncompleteSignature,
+    InvalidSignature,
     Internal,
 }
 
@@ -40,6 +45,10 @@ impl ErrorCode {
             ErrorCode::Serialization => ("SerializationException", 400),
             ErrorCode::UnknownOperation => ("UnknownOperationException", 400),
             ErrorCode::UnsupportedOperation => ("UnsupportedOperationException", 400),
+            ErrorCode::MissingAuthenticationToken => ("MissingAuthenticationTokenException", 400),
+            ErrorCode::UnrecognizedClient => ("UnrecognizedClientException", 400),
+            ErrorCode::IncompleteSignature => ("IncompleteSignatureException", 400),
+            ErrorCode::InvalidSignature => ("InvalidSignatureException", 400),
             ErrorCode::Internal => ("InternalException", 500),
         }
     }

@@ -19,7 +19,8 @@
 //!   transformation and JSONPath), `write_through` (the load/read/write-through map).
 //! - Leaves: [`pattern`] (the pure event-pattern matcher), [`model`] (resources and events as
 //!   plain structs, ARNs, time), [`store`] (sled for resources, the archive's segment log),
-//!   [`config`], [`error`] (one table of AWS errors), [`validate`] (model constraint checks).
+//!   [`config`], [`error`] (one table of AWS errors), [`validate`] (model constraint checks),
+//!   [`signature`] (SigV4 verification).
 
 pub mod app;
 pub mod catalog;
@@ -38,6 +39,7 @@ pub mod router;
 pub mod rule_index;
 pub mod schedule;
 pub mod server;
+pub mod signature;
 pub mod store;
 pub mod transform;
 pub mod validate;

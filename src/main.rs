@@ -32,7 +32,7 @@ async fn main() -> std::process::ExitCode {
     let app = match eventbridge_local::App::start(config) {
         Ok(app) => app,
         Err(e) => {
-            eprintln!("eventbridge-local: cannot open the data store: {e}");
+            eprintln!("eventbridge-local: cannot start: {e}");
             return std::process::ExitCode::FAILURE;
         }
     };

@@ -25,7 +25,15 @@ const LAYERS: &[&[&str]] = &[
     &["delivery"],
     &["destinations", "catalog"],
     &["rule_index", "transform", "write_through"],
-    &["pattern", "model", "store", "config", "error", "validate"],
+    &[
+        "pattern",
+        "model",
+        "store",
+        "config",
+        "error",
+        "validate",
+        "signature",
+    ],
 ];
 
 const MAX_LINES: usize = 800;
