@@ -40,6 +40,14 @@ pub struct Condition {
     value: Option<String>,
 }
 
+/// What PutPermission does to a bus's policy.
+enum Change {
+    /// The `Policy` form: the document replaces the policy.
+    Replace(Value),
+    /// The parameter form: the statement joins the policy, or replaces its `Sid`'s.
+    Add(Value),
+}
+
 /// AWS's answer to a policy over 10 KB. (The text is the model's description of
 /// PolicyLengthExceededException; AWS's message is not recorded.)
 fn too_long() -> ApiError {
@@ -71,9 +79,8 @@ pub async fn put_permission(
     v.finish()?;
     let bus = req.event_bus_name.as_deref().unwrap_or("default");
     let bus_arn = arn::event_bus(scope, bus);
-    let change: Box<dyn FnOnce(Option<Value>) -> Result<Option<Value>, ApiError>> = match req.policy
-    {
-        Some(document) => {
+    let change = match &req.policy {
+        Some(text) => {
             let parameters = [
                 req.action.is_some(),
                 req.principal.is_some(),
@@ -86,24 +93,21 @@ pub async fn put_permission(
                     "Combination of policy with other arguments is not allowed",
                 ));
             }
-            let policy = policy::parse_document(&document).map_err(ApiError::validation)?;
-            if policy::size(&policy) > policy::MAX_POLICY_BYTES {
-                return Err(too_long());
-            }
-            Box::new(move |_| Ok(Some(policy)))
+            Change::Replace(policy::parse_document(text).map_err(ApiError::validation)?)
         }
-        None => {
-            let statement = parameter_statement(&req, &bus_arn)?;
-            Box::new(move |current| {
-                let policy = policy::with_statement(current, statement);
-                if policy::size(&policy) > policy::MAX_POLICY_BYTES {
-                    return Err(too_long());
-                }
-                Ok(Some(policy))
-            })
-        }
+        None => Change::Add(parameter_statement(&req, &bus_arn)?),
     };
-    app.catalog.update_bus_policy(scope, bus, change)?;
+    let apply = move |current: Option<Value>| {
+        let next = match change {
+            Change::Replace(document) => document,
+            Change::Add(statement) => policy::with_statement(current, statement),
+        };
+        if policy::size(&next) > policy::MAX_POLICY_BYTES {
+            return Err(too_long());
+        }
+        Ok(Some(next))
+    };
+    app.catalog.update_bus_policy(scope, bus, apply)?;
     app.store.flush().await.map_err(ApiError::storage)?;
     Ok(Empty {})
 }
