@@ -17,6 +17,8 @@ pub enum ErrorCode {
     IllegalStatus,
     InvalidState,
     Serialization,
+    AccessDenied,
+    PolicyLengthExceeded,
     UnknownOperation,
     /// One of the 57 operations that this emulator does not implement yet.
     UnsupportedOperation,
@@ -43,6 +45,8 @@ impl ErrorCode {
             ErrorCode::IllegalStatus => ("IllegalStatusException", 400),
             ErrorCode::InvalidState => ("InvalidStateException", 400),
             ErrorCode::Serialization => ("SerializationException", 400),
+            ErrorCode::AccessDenied => ("AccessDeniedException", 400),
+            ErrorCode::PolicyLengthExceeded => ("PolicyLengthExceededException", 400),
             ErrorCode::UnknownOperation => ("UnknownOperationException", 400),
             ErrorCode::UnsupportedOperation => ("UnsupportedOperationException", 400),
             ErrorCode::MissingAuthenticationToken => ("MissingAuthenticationTokenException", 400),

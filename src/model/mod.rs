@@ -2,6 +2,7 @@
 
 pub mod arn;
 pub mod event;
+pub mod policy;
 pub mod time;
 
 use serde::{Deserialize, Serialize};
@@ -34,11 +35,19 @@ pub struct EventBus {
     pub tags: Vec<Value>,
     pub creation_time_ms: i64,
     pub last_modified_time_ms: i64,
+    /// The resource-based policy (PutPermission), as the JSON document DescribeEventBus shows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<Value>,
 }
 
 impl EventBus {
     pub fn arn(&self) -> String {
         arn::event_bus(&self.scope, &self.name)
+    }
+
+    /// The policy as the JSON string of DescribeEventBus and ListEventBuses.
+    pub fn policy_text(&self) -> Option<String> {
+        self.policy.as_ref().map(Value::to_string)
     }
 }
 

@@ -93,6 +93,7 @@ pub async fn create_event_bus(
         tags: req.tags.unwrap_or_default(),
         creation_time_ms: now,
         last_modified_time_ms: now,
+        policy: None,
     })?;
     app.store.flush().await.map_err(ApiError::storage)?;
     Ok(CreateEventBusResponse {
@@ -123,6 +124,8 @@ pub struct DescribeEventBusResponse {
     dead_letter_config: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     log_config: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    policy: Option<String>,
     creation_time: Epoch,
     last_modified_time: Epoch,
 }
@@ -139,6 +142,7 @@ pub async fn describe_event_bus(
     let bus = app.catalog.bus(&bus_scope, &name)?;
     Ok(DescribeEventBusResponse {
         arn: bus.arn(),
+        policy: bus.policy_text(),
         name: bus.name,
         description: bus.description,
         kms_key_identifier: bus.kms_key_identifier,
@@ -164,6 +168,8 @@ pub struct EventBusItem {
     arn: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    policy: Option<String>,
     creation_time: Epoch,
     last_modified_time: Epoch,
 }
@@ -193,6 +199,7 @@ pub async fn list_event_buses(
             .into_iter()
             .map(|bus| EventBusItem {
                 arn: bus.arn(),
+                policy: bus.policy_text(),
                 name: bus.name,
                 description: bus.description,
                 creation_time: Epoch(bus.creation_time_ms),

@@ -72,6 +72,13 @@ constraints! {
     EVENT_BUS_DESCRIPTION: String "EventBusDescription" max 512;
     KMS_KEY_IDENTIFIER: String "KmsKeyIdentifier" max 2048 pattern r"^[a-zA-Z0-9_\-/:]*$";
 
+    // Bus policies (PutPermission, RemovePermission).
+    NON_PARTNER_EVENT_BUS_NAME: String "NonPartnerEventBusName" min 1 max 256
+        pattern r"[\.\-_A-Za-z0-9]+";
+    ACTION: String "Action" min 1 max 64 pattern r"events:[a-zA-Z]+";
+    PRINCIPAL: String "Principal" min 1 max 12 pattern r"(\d{12}|\*)";
+    STATEMENT_ID: String "StatementId" min 1 max 64 pattern r"[a-zA-Z0-9-_]+";
+
     // Paging, shared by the List* operations.
     NEXT_TOKEN: String "NextToken" min 1 max 2048;
     LIMIT_MAX100: Integer "LimitMax100" min 1 max 100;

@@ -43,7 +43,7 @@ pub struct PutEventsResultEntry {
     #[serde(skip_serializing_if = "Option::is_none")]
     error_code: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    error_message: Option<&'static str>,
+    error_message: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -205,18 +205,36 @@ pub async fn put_events(
                 failed += 1;
                 results.push(PutEventsResultEntry {
                     error_code: Some(code),
-                    error_message: Some(message),
+                    error_message: Some(message.to_string()),
                     ..Default::default()
                 });
                 continue;
             }
         };
+        let (bus_scope, bus) = super::resolve_bus(scope, entry.event_bus_name.as_deref());
+        let source = entry.source.as_deref().unwrap_or_default();
+        let detail_type = entry.detail_type.as_deref().unwrap_or_default();
+        if let Err((code, message)) = super::permissions::check_put_events_entry(
+            app,
+            scope,
+            &bus_scope,
+            &bus,
+            source,
+            detail_type,
+        ) {
+            failed += 1;
+            results.push(PutEventsResultEntry {
+                error_code: Some(code),
+                error_message: Some(message),
+                ..Default::default()
+            });
+            continue;
+        }
         let id = String::from(
             uuid::Uuid::new_v4()
                 .hyphenated()
                 .encode_lower(&mut uuid::Uuid::encode_buffer()),
         );
-        let (bus_scope, bus) = super::resolve_bus(scope, entry.event_bus_name.as_deref());
         let time_ms = entry.time.map_or(now, |t| t.0);
         let resources = entry
             .resources
@@ -224,11 +242,13 @@ pub async fn put_events(
             .into_iter()
             .map(Value::from)
             .collect();
+        // `account` is the sender's: events put on a bus of another account say who sent
+        // them (rules match on it, as AWS's PutPermission docs advise).
         let envelope = envelope(
             &id,
-            entry.detail_type.as_deref().unwrap_or_default(),
-            entry.source.as_deref().unwrap_or_default(),
-            &bus_scope.account,
+            detail_type,
+            source,
+            &scope.account,
             time_ms,
             &bus_scope.region,
             resources,

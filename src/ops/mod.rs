@@ -8,6 +8,7 @@ pub mod buses;
 pub mod connections;
 pub mod constraints;
 pub mod events;
+pub mod permissions;
 pub mod replays;
 pub mod rules;
 pub mod targets;
@@ -119,6 +120,8 @@ operations! {
     "DescribeEventBus" => buses::describe_event_bus,
     "ListEventBuses" => buses::list_event_buses,
     "DeleteEventBus" => buses::delete_event_bus,
+    "PutPermission" => permissions::put_permission,
+    "RemovePermission" => permissions::remove_permission,
     "PutRule" => rules::put_rule,
     "DescribeRule" => rules::describe_rule,
     "ListRules" => rules::list_rules,

@@ -125,6 +125,7 @@ pub async fn put_targets(
     for target in &targets {
         InputSpec::from_target(target).map_err(ApiError::validation)?;
     }
+    super::permissions::check_bus_targets(app, &bus_scope, &bus, &rule, &targets)?;
     app.catalog.put_targets(
         &bus_scope,
         &bus,
