@@ -58,6 +58,23 @@ impl Catalog {
             .ok_or_else(|| ApiError::bus_not_found(name))
     }
 
+    /// Applies `change` to a bus's settings and stamps its modification time.
+    pub fn update_bus(
+        &self,
+        scope: &Scope,
+        name: &str,
+        change: impl FnOnce(&mut EventBus),
+    ) -> Result<EventBus, ApiError> {
+        self.write()
+            .buses
+            .update(&self.store, &(scope.clone(), name.to_string()), |bus| {
+                change(bus);
+                bus.last_modified_time_ms = now_ms();
+                Ok(())
+            })?
+            .ok_or_else(|| ApiError::bus_not_found(name))
+    }
+
     pub fn buses(&self, scope: &Scope, prefix: Option<&str>) -> Vec<EventBus> {
         self.read()
             .buses

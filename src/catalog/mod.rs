@@ -16,13 +16,14 @@ mod buses;
 mod replays;
 mod routing;
 mod rules;
+mod tags;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use serde::Serialize;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::model::{Archive, EventBus, Replay, Rule, Scope};
 use crate::pattern::Pattern;
 use crate::rule_index::RuleIndex;
@@ -33,6 +34,7 @@ use crate::write_through::{NameKey, WriteThroughMap};
 pub use crate::rule_index::CompiledRule;
 pub use routing::{RouteAction, RuleFilter};
 pub use rules::MAX_TARGETS_PER_RULE;
+pub use tags::MAX_TAGS_PER_RESOURCE;
 
 type BusKey = (Scope, String);
 type RuleKey = (Scope, String, String);
@@ -72,6 +74,19 @@ pub struct Catalog {
 
 fn storage(err: StoreError) -> ApiError {
     ApiError::storage(err)
+}
+
+/// AWS refuses changes to rules that a service manages for you (unless forced, where the
+/// operation has `Force`).
+fn managed_rule_error(rule: &Rule) -> ApiError {
+    ApiError::new(
+        ErrorCode::ManagedRule,
+        format!(
+            "Rule {} is managed by {} and cannot be modified.",
+            rule.name,
+            rule.managed_by.as_deref().unwrap_or("AWS")
+        ),
+    )
 }
 
 /// The rules of one bus, in name order.

@@ -232,13 +232,33 @@ impl Delivery {
                     reason = %failure.reason,
                     "delivery failed"
                 );
-                if retry::dead_letter(&self.outbound, &job, &failure, exhausted).await {
+                let bus_queue = self.bus_dead_letter_arn(&job);
+                if retry::dead_letter(
+                    &self.outbound,
+                    &job,
+                    &failure,
+                    exhausted,
+                    bus_queue.as_deref(),
+                )
+                .await
+                {
                     record.outcome = "dead-lettered";
                 }
             }
         }
         self.finished(job.id);
         self.log.push(record);
+    }
+
+    /// The dead-letter queue of the bus whose rule made `job`, for targets without their own
+    /// (read now, so that an UpdateEventBus applies to deliveries already under way).
+    fn bus_dead_letter_arn(&self, job: &DeliveryJob) -> Option<String> {
+        if job.target.dead_letter_arn().is_some() {
+            return None;
+        }
+        let (scope, bus, _) = arn::parse_rule(&job.rule_arn)?;
+        let bus = self.catalog.bus(&scope, &bus).ok()?;
+        bus.dead_letter_arn().map(str::to_string)
     }
 
     /// The next attempt after a backoff, in the background so workers keep going.

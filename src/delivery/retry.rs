@@ -41,15 +41,17 @@ pub fn backoff(base: Duration, attempt: u32) -> Duration {
     exp.mul_f64(rand::thread_rng().gen_range(0.5..=1.0))
 }
 
-/// Sends a finally failed event to the target's dead-letter queue, with the message
-/// attributes AWS sets. Returns whether it went there.
+/// Sends a finally failed event to the target's dead-letter queue, or, when the target has
+/// none, to `bus_queue` (its bus's `DeadLetterConfig`), with the message attributes AWS sets.
+/// Returns whether it went there.
 pub async fn dead_letter(
     out: &Outbound,
     job: &DeliveryJob,
     failure: &Failure,
     exhausted: Option<&'static str>,
+    bus_queue: Option<&str>,
 ) -> bool {
-    let Some(dlq_arn) = job.target.dead_letter_arn() else {
+    let Some(dlq_arn) = job.target.dead_letter_arn().or(bus_queue) else {
         return false;
     };
     let Some(parsed) = arn::parse(dlq_arn).filter(|p| p.service == "sqs") else {

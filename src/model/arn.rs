@@ -80,6 +80,27 @@ pub fn parse_event_bus(arn: &str) -> Option<(Scope, String)> {
     })
 }
 
+/// `(scope, bus name, rule name)` of a rule ARN: `rule/NAME` on the default bus,
+/// `rule/BUS/NAME` on another (BUS may itself contain '/': partner buses).
+pub fn parse_rule(arn: &str) -> Option<(Scope, String, String)> {
+    let parsed = parse(arn)?;
+    let path = parsed.resource.strip_prefix("rule/")?;
+    if parsed.service != "events" || parsed.region.is_empty() || parsed.account.is_empty() {
+        return None;
+    }
+    let (bus, name) = path.rsplit_once('/').unwrap_or(("default", path));
+    (!bus.is_empty() && !name.is_empty()).then(|| {
+        (
+            Scope {
+                account: parsed.account.to_string(),
+                region: parsed.region.to_string(),
+            },
+            bus.to_string(),
+            name.to_string(),
+        )
+    })
+}
+
 /// `(scope, archive name)` of an archive ARN.
 pub fn parse_archive(arn: &str) -> Option<(Scope, String)> {
     let parsed = parse(arn)?;

@@ -3,10 +3,13 @@
 pub mod arn;
 pub mod event;
 pub mod policy;
+pub mod tag;
 pub mod time;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+
+pub use tag::Tag;
 
 /// Who is asking and where: every resource lives under (account, region).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -32,7 +35,8 @@ pub struct EventBus {
     pub kms_key_identifier: Option<String>,
     pub dead_letter_config: Option<Value>,
     pub log_config: Option<Value>,
-    pub tags: Vec<Value>,
+    #[serde(default, deserialize_with = "tag::lenient")]
+    pub tags: Vec<Tag>,
     pub creation_time_ms: i64,
     pub last_modified_time_ms: i64,
     /// The resource-based policy (PutPermission), as the JSON document DescribeEventBus shows.
@@ -48,6 +52,11 @@ impl EventBus {
     /// The policy as the JSON string of DescribeEventBus and ListEventBuses.
     pub fn policy_text(&self) -> Option<String> {
         self.policy.as_ref().map(Value::to_string)
+    }
+
+    /// `DeadLetterConfig.Arn`: the queue of what the bus's targets could not deliver.
+    pub fn dead_letter_arn(&self) -> Option<&str> {
+        self.dead_letter_config.as_ref()?.get("Arn")?.as_str()
     }
 }
 
@@ -184,7 +193,8 @@ pub struct Rule {
     pub managed_by: Option<String>,
     /// Set on the managed rule that feeds this archive (by archive name).
     pub archive: Option<String>,
-    pub tags: Vec<Value>,
+    #[serde(default, deserialize_with = "tag::lenient")]
+    pub tags: Vec<Tag>,
     pub targets: Vec<Target>,
 }
 

@@ -3,14 +3,15 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::bus_settings::{self, DeadLetterConfig, LogConfig};
+use super::tags::{TagInput, check_tag_members, into_tags};
 use super::{Empty, check_bus_name_or_arn, paginate, resolve_bus};
 use crate::app::App;
 use crate::error::ApiError;
 use crate::model::time::{Epoch, now_ms};
 use crate::model::{EventBus, Scope};
 use crate::ops::constraints::{
-    EVENT_BUS_DESCRIPTION, EVENT_BUS_NAME, EVENT_SOURCE_NAME, KMS_KEY_IDENTIFIER, LIMIT_MAX100,
-    NEXT_TOKEN,
+    EVENT_BUS_DESCRIPTION, EVENT_BUS_NAME, EVENT_SOURCE_NAME, LIMIT_MAX100, NEXT_TOKEN,
 };
 use crate::validate::Validator;
 
@@ -21,9 +22,9 @@ pub struct CreateEventBusRequest {
     event_source_name: Option<String>,
     description: Option<String>,
     kms_key_identifier: Option<String>,
-    dead_letter_config: Option<Value>,
-    log_config: Option<Value>,
-    tags: Option<Vec<Value>>,
+    dead_letter_config: Option<DeadLetterConfig>,
+    log_config: Option<LogConfig>,
+    tags: Option<Vec<TagInput>>,
 }
 
 #[derive(Serialize)]
@@ -58,11 +59,13 @@ pub async fn create_event_bus(
         "description",
         &EVENT_BUS_DESCRIPTION,
     );
-    v.string(
+    bus_settings::check_settings(
+        &mut v,
         req.kms_key_identifier.as_deref(),
-        "kmsKeyIdentifier",
-        &KMS_KEY_IDENTIFIER,
+        req.dead_letter_config.as_ref(),
+        req.log_config.as_ref(),
     );
+    check_tag_members(&mut v, req.tags.as_deref(), "tags");
     v.finish()?;
     let name = req.name.unwrap_or_default();
     if let Some(source) = &req.event_source_name {
@@ -82,15 +85,17 @@ pub async fn create_event_bus(
             "Event bus name must not contain '/': {name}"
         )));
     }
+    bus_settings::check_dead_letter_queue(scope, req.dead_letter_config.as_ref())?;
+    let tags = into_tags(req.tags)?;
     let now = now_ms();
     let bus = app.catalog.create_bus(EventBus {
         scope: scope.clone(),
         name,
         description: req.description,
-        kms_key_identifier: req.kms_key_identifier,
-        dead_letter_config: req.dead_letter_config,
-        log_config: req.log_config,
-        tags: req.tags.unwrap_or_default(),
+        kms_key_identifier: req.kms_key_identifier.filter(|k| !k.is_empty()),
+        dead_letter_config: bus_settings::stored(req.dead_letter_config),
+        log_config: bus_settings::stored(req.log_config),
+        tags,
         creation_time_ms: now,
         last_modified_time_ms: now,
         policy: None,
@@ -193,7 +198,12 @@ pub async fn list_event_buses(
     v.integer(req.limit, "limit", &LIMIT_MAX100);
     v.finish()?;
     let buses = app.catalog.buses(scope, req.name_prefix.as_deref());
-    let (page, next_token) = paginate(buses, req.next_token.as_deref(), req.limit)?;
+    let (page, next_token) = paginate(
+        "ListEventBuses",
+        buses,
+        req.next_token.as_deref(),
+        req.limit,
+    )?;
     Ok(ListEventBusesResponse {
         event_buses: page
             .into_iter()

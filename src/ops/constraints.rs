@@ -79,6 +79,14 @@ constraints! {
     PRINCIPAL: String "Principal" min 1 max 12 pattern r"(\d{12}|\*)";
     STATEMENT_ID: String "StatementId" min 1 max 64 pattern r"[a-zA-Z0-9-_]+";
 
+    // Tags (rules and event buses).
+    TAG_KEY: String "TagKey" min 1 max 128;
+    TAG_VALUE: String "TagValue" min 0 max 256;
+
+    // An event bus's settings.
+    /// `DeadLetterConfig.Arn`.
+    RESOURCE_ARN: String "ResourceArn" min 1 max 1600;
+
     // Paging, shared by the List* operations.
     NEXT_TOKEN: String "NextToken" min 1 max 2048;
     LIMIT_MAX100: Integer "LimitMax100" min 1 max 100;

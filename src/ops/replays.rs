@@ -294,7 +294,8 @@ pub async fn list_replays(
                     .is_none_or(|a| r.event_source_arn == a)
         })
         .collect();
-    let (page, next_token) = paginate(replays, req.next_token.as_deref(), req.limit)?;
+    let (page, next_token) =
+        paginate("ListReplays", replays, req.next_token.as_deref(), req.limit)?;
     Ok(ListReplaysResponse {
         replays: page
             .into_iter()
