@@ -23,16 +23,18 @@ pub struct PutEventsRequest {
     endpoint_id: Option<String>,
 }
 
+/// Also the entry of PutPartnerEvents, whose members are these less `EventBusName` and
+/// `TraceHeader`.
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "PascalCase")]
 pub struct PutEventsRequestEntry {
-    time: Option<EpochMillis>,
-    source: Option<String>,
-    resources: Option<Vec<String>>,
-    detail_type: Option<String>,
-    detail: Option<String>,
-    event_bus_name: Option<String>,
-    trace_header: Option<String>,
+    pub time: Option<EpochMillis>,
+    pub source: Option<String>,
+    pub resources: Option<Vec<String>>,
+    pub detail_type: Option<String>,
+    pub detail: Option<String>,
+    pub event_bus_name: Option<String>,
+    pub trace_header: Option<String>,
 }
 
 #[derive(Serialize, Default)]
@@ -59,7 +61,7 @@ pub fn over_size_limit() -> ApiError {
 }
 
 /// An entry's size as AWS counts it ("Calculating PutEvents event entry size").
-fn entry_size(entry: &PutEventsRequestEntry) -> usize {
+pub fn entry_size(entry: &PutEventsRequestEntry) -> usize {
     let mut size = if entry.time.is_some() { 14 } else { 0 };
     size += entry.source.as_deref().map_or(0, str::len);
     size += entry.detail_type.as_deref().map_or(0, str::len);
@@ -117,7 +119,7 @@ fn java_date(ms: i64) -> String {
 }
 
 /// The per-entry checks, in AWS's order; `Ok` carries the parsed detail.
-fn check_entry(entry: &PutEventsRequestEntry) -> Result<Value, (&'static str, &'static str)> {
+pub fn check_entry(entry: &PutEventsRequestEntry) -> Result<Value, (&'static str, &'static str)> {
     const INVALID: &str = "InvalidArgument";
     if entry.source.as_deref().is_none_or(str::is_empty) {
         return Err((

@@ -8,6 +8,7 @@ pub mod buses;
 pub mod connections;
 pub mod constraints;
 pub mod events;
+pub mod partner_sources;
 pub mod replays;
 pub mod rules;
 pub mod targets;
@@ -150,6 +151,16 @@ operations! {
     "ListApiDestinations" => api_destinations::list_api_destinations,
     "UpdateApiDestination" => api_destinations::update_api_destination,
     "DeleteApiDestination" => api_destinations::delete_api_destination,
+    "CreatePartnerEventSource" => partner_sources::create_partner_event_source,
+    "DescribePartnerEventSource" => partner_sources::describe_partner_event_source,
+    "ListPartnerEventSources" => partner_sources::list_partner_event_sources,
+    "ListPartnerEventSourceAccounts" => partner_sources::list_partner_event_source_accounts,
+    "DeletePartnerEventSource" => partner_sources::delete_partner_event_source,
+    "ListEventSources" => partner_sources::list_event_sources,
+    "DescribeEventSource" => partner_sources::describe_event_source,
+    "ActivateEventSource" => partner_sources::activate_event_source,
+    "DeactivateEventSource" => partner_sources::deactivate_event_source,
+    "PutPartnerEvents" => partner_sources::put_partner_events,
 }
 
 pub async fn dispatch(

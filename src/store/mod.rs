@@ -52,10 +52,12 @@ pub enum Collection {
     ApiDestinations,
     /// Deliveries that were pending when the server stopped.
     PendingDeliveries,
+    EventSources,
+    Endpoints,
 }
 
 impl Collection {
-    const ALL: [Collection; 7] = [
+    const ALL: [Collection; 9] = [
         Collection::Buses,
         Collection::Rules,
         Collection::Archives,
@@ -63,6 +65,8 @@ impl Collection {
         Collection::Connections,
         Collection::ApiDestinations,
         Collection::PendingDeliveries,
+        Collection::EventSources,
+        Collection::Endpoints,
     ];
 
     fn tree_name(self) -> &'static str {
@@ -74,6 +78,8 @@ impl Collection {
             Collection::Connections => "connections",
             Collection::ApiDestinations => "api-destinations",
             Collection::PendingDeliveries => "pending-deliveries",
+            Collection::EventSources => "event-sources",
+            Collection::Endpoints => "endpoints",
         }
     }
 }
