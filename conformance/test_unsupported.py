@@ -31,13 +31,10 @@ def test_tag_resource(events):
     assert_error(e, "UnsupportedOperationException", message("TagResource"))
 
 
-def test_put_permission_and_create_endpoint(events):
+def test_put_permission(events):
     with pytest.raises(ClientError) as e:
         events.put_permission(Action="events:PutEvents", Principal="111122223333", StatementId="s1")
     assert_error(e, "UnsupportedOperationException", message("PutPermission"))
-    with pytest.raises(ClientError) as e:
-        events.list_endpoints()
-    assert_error(e, "UnsupportedOperationException", message("ListEndpoints"))
 
 
 @pytest.mark.parametrize("op", ALL_OPERATIONS)

@@ -190,11 +190,15 @@ pub async fn put_events(
             );
         }
     }
-    v.string_length(req.endpoint_id.as_deref(), "endpointId", &ENDPOINT_ID);
+    v.string(req.endpoint_id.as_deref(), "endpointId", &ENDPOINT_ID);
     v.finish()?;
     if entries.iter().map(entry_size).sum::<usize>() > app.config.max_put_events_bytes {
         return Err(over_size_limit());
     }
+    let endpoint = match req.endpoint_id.as_deref() {
+        Some(id) => Some(super::endpoints::route(app, scope, id)?),
+        None => None,
+    };
 
     let now = now_ms();
     let mut results = Vec::with_capacity(entries.len());
@@ -218,7 +222,13 @@ pub async fn put_events(
                 .hyphenated()
                 .encode_lower(&mut uuid::Uuid::encode_buffer()),
         );
-        let (bus_scope, bus) = super::resolve_bus(scope, entry.event_bus_name.as_deref());
+        let (bus_scope, bus) = match &endpoint {
+            Some(route) => (
+                route.active.clone(),
+                route.bus_for(entry.event_bus_name.as_deref()),
+            ),
+            None => super::resolve_bus(scope, entry.event_bus_name.as_deref()),
+        };
         let time_ms = entry.time.map_or(now, |t| t.0);
         let resources = entry
             .resources
@@ -236,6 +246,12 @@ pub async fn put_events(
             resources,
             detail,
         );
+        if let Some(route) = &endpoint
+            && let Some(replica) = &route.replica
+        {
+            let copy = route.replicated(&envelope);
+            events.push(Event::new(replica.clone(), bus.clone(), time_ms, copy, 0));
+        }
         events.push(Event::new(bus_scope, bus, time_ms, envelope, 0));
         results.push(PutEventsResultEntry {
             event_id: Some(id),

@@ -7,6 +7,7 @@ pub mod archives;
 pub mod buses;
 pub mod connections;
 pub mod constraints;
+pub mod endpoints;
 pub mod events;
 pub mod partner_sources;
 pub mod replays;
@@ -161,6 +162,11 @@ operations! {
     "ActivateEventSource" => partner_sources::activate_event_source,
     "DeactivateEventSource" => partner_sources::deactivate_event_source,
     "PutPartnerEvents" => partner_sources::put_partner_events,
+    "CreateEndpoint" => endpoints::create_endpoint,
+    "DescribeEndpoint" => endpoints::describe_endpoint,
+    "ListEndpoints" => endpoints::list_endpoints,
+    "UpdateEndpoint" => endpoints::update_endpoint,
+    "DeleteEndpoint" => endpoints::delete_endpoint,
 }
 
 pub async fn dispatch(
