@@ -282,3 +282,18 @@ def test_endpoints_and_their_health_survive_a_restart(start_server, tmp_path):
     assert client.describe_endpoint(Name=name)["EndpointId"] == endpoint_id
     r = raw_call(srv.port, None, {"endpointId": endpoint_id, "healthy": True}, path="/_local/endpoints/health")
     assert r.status == 200 and r.json()["activeRegion"] == PRIMARY, r.body
+
+
+def test_aws_cli_creates_an_endpoint_and_puts_events_through_it(aws_cli, events, twin_buses, lambda_mock):
+    bus, fn_primary, _ = twin_buses
+    name = uid("ep")
+    created = aws_cli("create-endpoint", "--name", name, "--routing-config", json.dumps(routing()),
+                      "--event-buses", json.dumps(buses_of(bus)), "--replication-config", "State=DISABLED")
+    assert created["State"] == "CREATING"
+    (listed,) = aws_cli("list-endpoints", "--name-prefix", name)["Endpoints"]
+    resp = aws_cli("put-events", "--endpoint-id", listed["EndpointId"], "--entries", json.dumps(
+        [{"EventBusName": bus, "Source": "cli.test", "DetailType": "t", "Detail": "{\"cli\": true}"}]))
+    assert resp["FailedEntryCount"] == 0, resp
+    (event,) = lambda_mock.wait_for_events(fn_primary, 1)
+    assert event["id"] == resp["Entries"][0]["EventId"]
+    assert event["detail"] == {"cli": True}

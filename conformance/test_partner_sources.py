@@ -308,3 +308,13 @@ def test_sources_and_partner_buses_survive_a_restart(start_server, tmp_path):
     assert customer.describe_event_source(Name=pending)["State"] == "PENDING"
     assert partner.describe_partner_event_source(Name=pending)["Name"] == pending
     assert customer.describe_event_bus(Name=active)["Arn"] == bus_arn(active, account=CUSTOMER)
+
+
+def test_aws_cli_lists_and_describes_event_sources(aws_cli, events_factory):
+    """The CLI's default credentials are account 000000000000 (the customer here)."""
+    name = source_name("cli")
+    events_factory(access_key=PARTNER).create_partner_event_source(Name=name, Account="000000000000")
+    (listed,) = aws_cli("list-event-sources", "--name-prefix", name)["EventSources"]
+    assert listed["Name"] == name and listed["State"] == "PENDING"
+    aws_cli("create-event-bus", "--name", name, "--event-source-name", name)
+    assert aws_cli("describe-event-source", "--name", name)["State"] == "ACTIVE"
