@@ -24,10 +24,6 @@ def test_model_has_57_operations(supported_operations):
     assert len(unsupported) == 57 - len(supported_operations)
 
 
-def test_put_permission_and_create_endpoint(events):
-    with pytest.raises(ClientError) as e:
-        events.list_endpoints()
-    assert_error(e, "UnsupportedOperationException", message("ListEndpoints"))
 
 
 @pytest.mark.parametrize("op", ALL_OPERATIONS)

@@ -1,4 +1,7 @@
-//! Endpoints that are not AWS's: `/_local/health` and `/_local/deliveries`.
+//! Endpoints that are not AWS's: `/_local/health`, `/_local/deliveries` and
+//! `/_local/endpoints/health`.
+
+mod endpoints;
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -25,6 +28,7 @@ pub async fn handle(app: &App, req: Request<Incoming>) -> Response<Full<Bytes>> 
             let records = app.delivery.log.list(&filter);
             json(StatusCode::OK, json!({ "deliveries": records }))
         }
+        (&Method::POST, "/_local/endpoints/health") => endpoints::set_health(app, req).await,
         _ => json(
             StatusCode::NOT_FOUND,
             json!({"message": format!("no such endpoint: {} {}", req.method(), req.uri().path())}),

@@ -13,6 +13,8 @@
 
 mod archives;
 mod buses;
+mod endpoints;
+mod partner_sources;
 mod replays;
 mod routing;
 mod rules;
@@ -24,6 +26,8 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use serde::Serialize;
 
 use crate::error::{ApiError, ErrorCode};
+use crate::model::endpoint::Endpoint;
+use crate::model::event_source::EventSource;
 use crate::model::{Archive, EventBus, Replay, Rule, Scope};
 use crate::pattern::Pattern;
 use crate::rule_index::RuleIndex;
@@ -51,6 +55,9 @@ struct Data {
     rules: WriteThroughMap<RuleKey, Arc<CompiledRule>>,
     archives: WriteThroughMap<NameKey, ArchiveEntry>,
     replays: WriteThroughMap<NameKey, Replay>,
+    /// Partner event sources, by customer scope and source name.
+    event_sources: WriteThroughMap<NameKey, EventSource>,
+    endpoints: WriteThroughMap<NameKey, Endpoint>,
     /// Per bus, its rules indexed for routing; rebuilt whenever one of them changes.
     indexes: HashMap<BusKey, Arc<RuleIndex>>,
 }
@@ -136,11 +143,20 @@ impl Catalog {
         let replays = WriteThroughMap::load(&store, Collection::Replays, |replay: Replay| {
             ((replay.scope.clone(), replay.name.clone()), replay)
         })?;
+        let event_sources =
+            WriteThroughMap::load(&store, Collection::EventSources, |s: EventSource| {
+                ((s.scope.clone(), s.name.clone()), s)
+            })?;
+        let endpoints = WriteThroughMap::load(&store, Collection::Endpoints, |e: Endpoint| {
+            ((e.scope.clone(), e.name.clone()), e)
+        })?;
         let mut data = Data {
             buses,
             rules,
             archives,
             replays,
+            event_sources,
+            endpoints,
             indexes: HashMap::new(),
         };
         let buses: Vec<BusKey> = data

@@ -1,7 +1,9 @@
 //! Resources as plain structs, as they are stored and as handlers see them.
 
 pub mod arn;
+pub mod endpoint;
 pub mod event;
+pub mod event_source;
 pub mod policy;
 pub mod tag;
 pub mod time;

@@ -68,10 +68,12 @@ pub async fn create_event_bus(
     check_tag_members(&mut v, req.tags.as_deref(), "tags");
     v.finish()?;
     let name = req.name.unwrap_or_default();
-    if let Some(source) = &req.event_source_name {
-        // Partner event sources are not emulated, so none exists to attach a bus to.
-        return Err(ApiError::not_found(format!(
-            "Event source {source} does not exist."
+    if let Some(source) = &req.event_source_name
+        && *source != name
+    {
+        // AWS: "the name must exactly match the name of the partner event source".
+        return Err(ApiError::validation(format!(
+            "Event bus name {name} must match the name of its event source {source}."
         )));
     }
     if name == "default" {
@@ -79,7 +81,7 @@ pub async fn create_event_bus(
             "Event bus name must not be default.".to_string(),
         ));
     }
-    if name.contains('/') {
+    if name.contains('/') && req.event_source_name.is_none() {
         // Only partner buses (named after their event source) may contain '/'.
         return Err(ApiError::validation(format!(
             "Event bus name must not contain '/': {name}"
@@ -88,7 +90,7 @@ pub async fn create_event_bus(
     bus_settings::check_dead_letter_queue(scope, req.dead_letter_config.as_ref())?;
     let tags = into_tags(req.tags)?;
     let now = now_ms();
-    let bus = app.catalog.create_bus(EventBus {
+    let bus = EventBus {
         scope: scope.clone(),
         name,
         description: req.description,
@@ -99,7 +101,12 @@ pub async fn create_event_bus(
         creation_time_ms: now,
         last_modified_time_ms: now,
         policy: None,
-    })?;
+    };
+    let bus = if req.event_source_name.is_some() {
+        app.catalog.create_partner_bus(bus)?
+    } else {
+        app.catalog.create_bus(bus)?
+    };
     app.store.flush().await.map_err(ApiError::storage)?;
     Ok(CreateEventBusResponse {
         event_bus_arn: bus.arn(),

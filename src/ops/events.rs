@@ -23,16 +23,18 @@ pub struct PutEventsRequest {
     endpoint_id: Option<String>,
 }
 
+/// Also the entry of PutPartnerEvents, whose members are these less `EventBusName` and
+/// `TraceHeader`.
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "PascalCase")]
 pub struct PutEventsRequestEntry {
-    time: Option<EpochMillis>,
-    source: Option<String>,
-    resources: Option<Vec<String>>,
-    detail_type: Option<String>,
-    detail: Option<String>,
-    event_bus_name: Option<String>,
-    trace_header: Option<String>,
+    pub time: Option<EpochMillis>,
+    pub source: Option<String>,
+    pub resources: Option<Vec<String>>,
+    pub detail_type: Option<String>,
+    pub detail: Option<String>,
+    pub event_bus_name: Option<String>,
+    pub trace_header: Option<String>,
 }
 
 #[derive(Serialize, Default)]
@@ -59,7 +61,7 @@ pub fn over_size_limit() -> ApiError {
 }
 
 /// An entry's size as AWS counts it ("Calculating PutEvents event entry size").
-fn entry_size(entry: &PutEventsRequestEntry) -> usize {
+pub fn entry_size(entry: &PutEventsRequestEntry) -> usize {
     let mut size = if entry.time.is_some() { 14 } else { 0 };
     size += entry.source.as_deref().map_or(0, str::len);
     size += entry.detail_type.as_deref().map_or(0, str::len);
@@ -117,7 +119,7 @@ fn java_date(ms: i64) -> String {
 }
 
 /// The per-entry checks, in AWS's order; `Ok` carries the parsed detail.
-fn check_entry(entry: &PutEventsRequestEntry) -> Result<Value, (&'static str, &'static str)> {
+pub fn check_entry(entry: &PutEventsRequestEntry) -> Result<Value, (&'static str, &'static str)> {
     const INVALID: &str = "InvalidArgument";
     if entry.source.as_deref().is_none_or(str::is_empty) {
         return Err((
@@ -188,11 +190,15 @@ pub async fn put_events(
             );
         }
     }
-    v.string_length(req.endpoint_id.as_deref(), "endpointId", &ENDPOINT_ID);
+    v.string(req.endpoint_id.as_deref(), "endpointId", &ENDPOINT_ID);
     v.finish()?;
     if entries.iter().map(entry_size).sum::<usize>() > app.config.max_put_events_bytes {
         return Err(over_size_limit());
     }
+    let endpoint = match req.endpoint_id.as_deref() {
+        Some(id) => Some(super::endpoints::route(app, scope, id)?),
+        None => None,
+    };
 
     let now = now_ms();
     let mut results = Vec::with_capacity(entries.len());
@@ -211,7 +217,13 @@ pub async fn put_events(
                 continue;
             }
         };
-        let (bus_scope, bus) = super::resolve_bus(scope, entry.event_bus_name.as_deref());
+        let (bus_scope, bus) = match &endpoint {
+            Some(route) => (
+                route.active.clone(),
+                route.bus_for(entry.event_bus_name.as_deref()),
+            ),
+            None => super::resolve_bus(scope, entry.event_bus_name.as_deref()),
+        };
         let source = entry.source.as_deref().unwrap_or_default();
         let detail_type = entry.detail_type.as_deref().unwrap_or_default();
         if let Err((code, message)) = super::permissions::check_put_events_entry(
@@ -254,6 +266,12 @@ pub async fn put_events(
             resources,
             detail,
         );
+        if let Some(route) = &endpoint
+            && let Some(replica) = &route.replica
+        {
+            let copy = route.replicated(&envelope);
+            events.push(Event::new(replica.clone(), bus.clone(), time_ms, copy, 0));
+        }
         events.push(Event::new(bus_scope, bus, time_ms, envelope, 0));
         results.push(PutEventsResultEntry {
             event_id: Some(id),

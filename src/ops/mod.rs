@@ -8,7 +8,9 @@ pub mod bus_settings;
 pub mod buses;
 pub mod connections;
 pub mod constraints;
+pub mod endpoints;
 pub mod events;
+pub mod partner_sources;
 pub mod permissions;
 pub mod replays;
 pub mod rule_names;
@@ -163,6 +165,21 @@ operations! {
     "TagResource" => tags::tag_resource,
     "UntagResource" => tags::untag_resource,
     "ListTagsForResource" => tags::list_tags_for_resource,
+    "CreatePartnerEventSource" => partner_sources::create_partner_event_source,
+    "DescribePartnerEventSource" => partner_sources::describe_partner_event_source,
+    "ListPartnerEventSources" => partner_sources::list_partner_event_sources,
+    "ListPartnerEventSourceAccounts" => partner_sources::list_partner_event_source_accounts,
+    "DeletePartnerEventSource" => partner_sources::delete_partner_event_source,
+    "ListEventSources" => partner_sources::list_event_sources,
+    "DescribeEventSource" => partner_sources::describe_event_source,
+    "ActivateEventSource" => partner_sources::activate_event_source,
+    "DeactivateEventSource" => partner_sources::deactivate_event_source,
+    "PutPartnerEvents" => partner_sources::put_partner_events,
+    "CreateEndpoint" => endpoints::create_endpoint,
+    "DescribeEndpoint" => endpoints::describe_endpoint,
+    "ListEndpoints" => endpoints::list_endpoints,
+    "UpdateEndpoint" => endpoints::update_endpoint,
+    "DeleteEndpoint" => endpoints::delete_endpoint,
 }
 
 pub async fn dispatch(

@@ -53,10 +53,12 @@ pub enum Collection {
     ApiDestinations,
     /// Deliveries that were pending when the server stopped.
     PendingDeliveries,
+    EventSources,
+    Endpoints,
 }
 
 impl Collection {
-    const ALL: [Collection; 7] = [
+    const ALL: [Collection; 9] = [
         Collection::Buses,
         Collection::Rules,
         Collection::Archives,
@@ -64,6 +66,8 @@ impl Collection {
         Collection::Connections,
         Collection::ApiDestinations,
         Collection::PendingDeliveries,
+        Collection::EventSources,
+        Collection::Endpoints,
     ];
 
     fn tree_name(self) -> &'static str {
@@ -75,6 +79,8 @@ impl Collection {
             Collection::Connections => "connections",
             Collection::ApiDestinations => "api-destinations",
             Collection::PendingDeliveries => "pending-deliveries",
+            Collection::EventSources => "event-sources",
+            Collection::Endpoints => "endpoints",
         }
     }
 }
