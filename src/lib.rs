@@ -11,6 +11,7 @@
 
 pub mod app;
 pub mod catalog;
+pub mod clock;
 pub mod config;
 pub mod delivery;
 pub mod destinations;
@@ -20,6 +21,7 @@ pub mod model;
 pub mod ops;
 pub mod pattern;
 pub mod protocol;
+pub mod recent;
 pub mod replay;
 pub mod retention;
 pub mod router;

@@ -21,11 +21,13 @@ const LAYERS: &[&[&str]] = &[
     &["ops"],
     &["app"],
     &["replay", "schedule", "retention"],
-    &["router"],
+    &["router", "recent"],
     &["delivery"],
     &["destinations", "catalog"],
     &["rule_index", "transform", "write_through"],
-    &["pattern", "model", "store", "config", "error", "validate"],
+    &[
+        "pattern", "model", "store", "config", "error", "validate", "clock",
+    ],
 ];
 
 const MAX_LINES: usize = 800;

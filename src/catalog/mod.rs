@@ -14,6 +14,7 @@
 mod archives;
 mod buses;
 mod replays;
+mod reset;
 mod routing;
 mod rules;
 
