@@ -105,6 +105,11 @@ impl Faults {
         self.list.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Whether any fault may be in force (the common case, none, costs one load).
+    pub fn active(&self) -> bool {
+        self.any.load(Ordering::Relaxed)
+    }
+
     /// Adds a fault; returns it with its id.
     pub fn add(
         &self,
@@ -153,7 +158,7 @@ impl Faults {
 
     /// The failure to inject into this attempt at `job`, if a fault hits it (and counts it).
     pub fn take(&self, job: &DeliveryJob, now_ms: i64) -> Option<Failure> {
-        if !self.any.load(Ordering::Relaxed) {
+        if !self.active() {
             return None;
         }
         let mut list = self.lock();

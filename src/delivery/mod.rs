@@ -158,6 +158,10 @@ impl Delivery {
     /// The event that `job` puts on a bus of this server, when it is an event-bus target
     /// that can take it now: the router routes it in the same call instead of queueing it.
     pub fn inline_bus_event(&self, job: &DeliveryJob) -> Option<Event> {
+        if self.faults.active() {
+            // Through the queue, where injected faults apply.
+            return None;
+        }
         event_bus::inline_event(&self.catalog, job)
     }
 
