@@ -13,6 +13,7 @@ import pytest
 
 from support import (
     archive_arn,
+    assert_stays,
     bus_arn,
     lambda_arn,
     local,
@@ -278,3 +279,34 @@ def test_reset_of_one_region_keeps_the_others(start_server, lambda_mock):
     assert {e["region"] for e in listed} == {"eu-west-1"}
     assert wait_for(lambda: local_ok(srv, "GET", "/_local/deliveries")["deliveries"])
     assert all(":eu-west-1:" in d["ruleArn"] for d in local_ok(srv, "GET", "/_local/deliveries")["deliveries"])
+
+
+def test_reset_stops_running_replays(start_server, lambda_mock):
+    srv = start_server(args=("--replay-max-events-per-second", "4"))
+    events = srv.client()
+    function, bus = uid("fn"), uid("bus")
+    events.create_event_bus(Name=bus)
+    rule = uid("rule")
+    events.put_rule(Name=rule, EventBusName=bus, EventPattern=json.dumps({"source": ["shop"]}))
+    events.put_targets(Rule=rule, EventBusName=bus, Targets=[{"Id": "fn", "Arn": lambda_arn(function)}])
+    archive = uid("arch")
+    events.create_archive(ArchiveName=archive, EventSourceArn=bus_arn(bus))
+    started = time.time()
+    for n in range(40):
+        put(events, bus, "shop", {"n": n})
+    wait_archive_count(events, archive, 40)
+    replay = uid("replay")
+    events.start_replay(ReplayName=replay, EventSourceArn=archive_arn(archive),
+                        EventStartTime=started - 5, EventEndTime=time.time() + 1,
+                        Destination={"Arn": bus_arn(bus)})
+    wait_for(lambda: events.describe_replay(ReplayName=replay)["State"] == "RUNNING")
+    assert local_ok(srv, "POST", "/_local/reset") == {"reset": "all"}
+    assert events.list_replays()["Replays"] == []
+    replayed = len(lambda_mock.events(function, replay_name=replay))
+    assert replayed < 40
+    # Stopped: nothing more is replayed, and the names are free again.
+    events.create_event_bus(Name=bus)
+    events.create_archive(ArchiveName=archive, EventSourceArn=bus_arn(bus))
+    assert events.describe_archive(ArchiveName=archive)["EventCount"] == 0
+    # Long enough for a replay still running at 4 events/s to send two more.
+    assert_stays(lambda: len(lambda_mock.events(function, replay_name=replay)) == replayed, duration=0.6)

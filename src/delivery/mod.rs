@@ -21,7 +21,7 @@ mod sqs;
 mod step_functions;
 mod streams;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -74,7 +74,7 @@ pub struct Delivery {
     /// Attempts under way; shutdown waits for them before storing the rest.
     in_flight: AtomicUsize,
     /// Pending jobs that wait for their next attempt's time (not queued, not in flight).
-    retry_waiting: AtomicUsize,
+    retry_waiting: Mutex<HashSet<u64>>,
 }
 
 /// The receiving side, handed to the workers.
@@ -102,7 +102,7 @@ impl Delivery {
             next_id: AtomicU64::new(1),
             stopping: AtomicBool::new(false),
             in_flight: AtomicUsize::new(0),
-            retry_waiting: AtomicUsize::new(0),
+            retry_waiting: Mutex::new(HashSet::new()),
         };
         (Arc::new(delivery), Queue(rx))
     }
@@ -129,6 +129,10 @@ impl Delivery {
         self.pending.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    fn lock_waiting(&self) -> std::sync::MutexGuard<'_, HashSet<u64>> {
+        self.retry_waiting.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// The clock deliveries run on.
     pub fn clock(&self) -> &Clock {
         &self.clock
@@ -142,15 +146,18 @@ impl Delivery {
     /// Jobs queued or being attempted now (not those waiting for a retry's time): what a
     /// move of a manual clock waits for before moving on.
     pub fn busy(&self) -> usize {
-        let pending = self.lock_pending().len();
-        pending.saturating_sub(self.retry_waiting.load(Ordering::SeqCst))
+        let pending = self.lock_pending();
+        let waiting = self.lock_waiting();
+        pending.keys().filter(|id| !waiting.contains(id)).count()
     }
 
     /// Drops the pending deliveries of rules in `scope` (or all), the injected faults and
     /// the log's records with them. Attempts under way finish unrecorded.
     pub fn reset(&self, scope: Option<&Scope>) {
-        self.lock_pending()
-            .retain(|_, job| scope.is_some_and(|s| job.rule_scope != *s));
+        let mut pending = self.lock_pending();
+        pending.retain(|_, job| scope.is_some_and(|s| job.rule_scope != *s));
+        self.lock_waiting().retain(|id| pending.contains_key(id));
+        drop(pending);
         self.faults.reset(scope);
         self.log.clear(scope);
     }
@@ -304,13 +311,13 @@ impl Delivery {
     fn schedule_retry(self: &Arc<Self>, mut job: DeliveryJob) {
         let delay = retry::backoff(self.retry_base, job.attempt);
         job.attempt += 1;
-        self.retry_waiting.fetch_add(1, Ordering::SeqCst);
+        self.lock_waiting().insert(job.id);
         let due = self.clock.sleep(delay);
         let delivery = Arc::downgrade(self);
         tokio::spawn(async move {
             let wake = due.await;
             if let Some(delivery) = delivery.upgrade() {
-                delivery.retry_waiting.fetch_sub(1, Ordering::SeqCst);
+                delivery.lock_waiting().remove(&job.id);
                 if delivery.is_pending(job.id) {
                     delivery.enqueue(job).await;
                 }
