@@ -12,6 +12,7 @@ import pytest
 
 from support import (
     assert_stays,
+    bus_arn,
     lambda_arn,
     local,
     local_ok,
@@ -95,6 +96,20 @@ def test_events_put_without_time_get_the_virtual_time(manual, lambda_mock):
     put(events, source, Time=datetime(2020, 5, 5, tzinfo=timezone.utc))
     got = sorted(e["time"] for e in lambda_mock.wait_for_events(function, 2))
     assert got == ["2020-05-05T00:00:00Z", "2030-01-01T02:00:00Z"]
+
+
+def test_retention_sweeps_see_the_virtual_time(manual):
+    events = manual.client()
+    bus, archive = uid("bus"), uid("arch")
+    events.create_event_bus(Name=bus)
+    events.create_archive(ArchiveName=archive, EventSourceArn=bus_arn(bus), RetentionDays=1)
+    out = events.put_events(Entries=[{"EventBusName": bus, "Source": "s", "DetailType": "t", "Detail": "{}"}])
+    assert out["FailedEntryCount"] == 0
+    wait_for(lambda: events.describe_archive(ArchiveName=archive)["EventCount"] == 1)
+    local_ok(manual, "POST", "/_local/clock", {"advance": "PT23H"})
+    assert events.describe_archive(ArchiveName=archive)["EventCount"] == 1
+    local_ok(manual, "POST", "/_local/clock", {"advance": "PT2H"})
+    assert events.describe_archive(ArchiveName=archive)["EventCount"] == 0
 
 
 # --------------------------------------------------------------------------- schedules

@@ -7,7 +7,10 @@
 //! - [`catalog`] (resources in memory, written through to [`store`]), [`router`] (an event in,
 //!   archive writes and deliveries out), [`replay`] (background replays), [`delivery`]
 //!   (bounded queue, workers, one file per target kind);
-//! - [`pattern`]: the pure event-pattern matcher.
+//! - [`pattern`]: the pure event-pattern matcher (and its explainer);
+//! - [`clock`]: the one source of time (real, or virtual under `--clock manual`), and
+//!   [`recent`]: the last events each bus received; [`local`] serves the test controls
+//!   built on them under `/_local/`.
 
 pub mod app;
 pub mod catalog;
