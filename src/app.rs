@@ -6,11 +6,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::catalog::Catalog;
-use crate::config::Config;
+use crate::clock::Clock;
+use crate::config::{ClockMode, Config};
 use crate::delivery::{Delivery, Outbound};
 use crate::destinations::Destinations;
+use crate::recent::RecentEvents;
 use crate::replay::Replays;
 use crate::router::Router;
+use crate::schedule::Scheduler;
 use crate::signature::Verifier;
 use crate::store::Store;
 
@@ -22,6 +25,9 @@ pub struct App {
     pub delivery: Arc<Delivery>,
     pub router: Arc<Router>,
     pub replays: Arc<Replays>,
+    pub scheduler: Arc<Scheduler>,
+    /// The one clock every part reads time from.
+    pub clock: Clock,
     /// Signature checks, under `--verify-signatures`.
     pub verifier: Option<Verifier>,
 }
@@ -58,9 +64,18 @@ impl App {
             .map_err(store_error)?;
         let catalog = Arc::new(Catalog::load(store.clone()).map_err(store_error)?);
         let destinations = Arc::new(Destinations::load(store.clone()).map_err(store_error)?);
+        let clock = match config.clock {
+            ClockMode::Real => Clock::real(),
+            ClockMode::Manual => Clock::manual(
+                config
+                    .clock_start
+                    .unwrap_or_else(crate::model::time::now_ms),
+            ),
+        };
         let outbound = Outbound::new(config.endpoint_table(), destinations.clone());
-        let (delivery, queue) = Delivery::new(&config, outbound, catalog.clone());
-        let router = Router::new(catalog.clone(), store.clone(), delivery.clone());
+        let (delivery, queue) = Delivery::new(&config, outbound, catalog.clone(), clock.clone());
+        let recent = Arc::new(RecentEvents::new(config.recent_events));
+        let router = Router::new(catalog.clone(), store.clone(), delivery.clone(), recent);
         let replays = Replays::new(
             router.clone(),
             config.replay_max_events_per_second,
@@ -70,9 +85,11 @@ impl App {
         delivery.spawn_workers(queue);
         delivery.resume_pending(&store);
         replays.resume_all();
-        crate::schedule::spawn(&router, config.schedule_rate_divisor);
+        let scheduler = Scheduler::new(router.clone(), clock.clone(), config.schedule_rate_divisor);
+        scheduler.spawn();
         crate::retention::spawn(
             &router,
+            clock.clone(),
             Duration::from_secs(config.retention_sweep_secs.max(1)),
         );
         Ok(Arc::new(App {
@@ -84,6 +101,8 @@ impl App {
             router,
             replays,
             verifier,
+            scheduler,
+            clock,
         }))
     }
 

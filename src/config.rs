@@ -169,6 +169,35 @@ pub struct Config {
         default_value_t = 10_000
     )]
     pub delivery_queue: usize,
+
+    /// `real` (the system clock) or `manual`: virtual time that stands still until
+    /// `POST /_local/clock` moves it (schedules, retries and retention follow it).
+    #[arg(long, env = "EVENTBRIDGE_LOCAL_CLOCK", value_enum, default_value_t = ClockMode::Real)]
+    pub clock: ClockMode,
+
+    /// Where a manual clock starts (RFC 3339, e.g. `2030-01-01T00:00:00Z`); the real time
+    /// by default.
+    #[arg(long, env = "EVENTBRIDGE_LOCAL_CLOCK_START", value_parser = parse_rfc3339_ms)]
+    pub clock_start: Option<i64>,
+
+    /// Events each bus keeps for `/_local/events` and `/_local/explain` (the newest; 0
+    /// keeps none).
+    #[arg(long, env = "EVENTBRIDGE_LOCAL_RECENT_EVENTS", default_value_t = 1000)]
+    pub recent_events: usize,
+}
+
+/// Which clock the server runs on.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClockMode {
+    Real,
+    Manual,
+}
+
+/// An RFC 3339 time as epoch milliseconds.
+pub fn parse_rfc3339_ms(text: &str) -> Result<i64, String> {
+    let t = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .map_err(|e| format!("not an RFC 3339 time ({e}): {text}"))?;
+    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).map_err(|_| format!("out of range: {text}"))
 }
 
 impl Config {

@@ -21,9 +21,12 @@
 //!   plain structs, ARNs, time), [`store`] (sled for resources, the archive's segment log),
 //!   [`config`], [`error`] (one table of AWS errors), [`validate`] (model constraint checks),
 //!   [`signature`] (SigV4 verification).
+//! - [`clock`]: the one source of time (real, or virtual under `--clock manual`);
+//!   [`recent`]: the last events each bus received, which the `/_local/` test controls read.
 
 pub mod app;
 pub mod catalog;
+pub mod clock;
 pub mod config;
 pub mod delivery;
 pub mod destinations;
@@ -33,6 +36,7 @@ pub mod model;
 pub mod ops;
 pub mod pattern;
 pub mod protocol;
+pub mod recent;
 pub mod replay;
 pub mod retention;
 pub mod router;

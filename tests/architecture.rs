@@ -21,7 +21,7 @@ const LAYERS: &[&[&str]] = &[
     &["ops"],
     &["app"],
     &["replay", "schedule", "retention"],
-    &["router"],
+    &["router", "recent"],
     &["delivery"],
     &["destinations", "catalog"],
     &["rule_index", "transform", "write_through"],
@@ -33,6 +33,7 @@ const LAYERS: &[&[&str]] = &[
         "error",
         "validate",
         "signature",
+        "clock",
     ],
 ];
 

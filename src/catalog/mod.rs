@@ -16,6 +16,7 @@ mod buses;
 mod endpoints;
 mod partner_sources;
 mod replays;
+mod reset;
 mod routing;
 mod rules;
 mod tags;

@@ -6,7 +6,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalog::CompiledRule;
 use crate::model::event::Event;
-use crate::model::time::now_ms;
 use crate::model::{Scope, Target};
 
 /// One event for one target. Serializable: the deliveries still pending at shutdown are
@@ -35,12 +34,13 @@ pub struct DeliveryJob {
 
 impl DeliveryJob {
     /// A delivery of `payload` (the event, or what the target's input transformation made
-    /// of it) to `target`.
+    /// of it) to `target`, made at `now_ms` on the delivery clock (event age counts from it).
     pub fn new(
         event: &Event,
         rule: &CompiledRule,
         target: Arc<Target>,
         payload: Arc<str>,
+        now_ms: i64,
     ) -> DeliveryJob {
         DeliveryJob {
             id: 0,
@@ -59,7 +59,7 @@ impl DeliveryJob {
             target,
             hops: event.hops,
             attempt: 1,
-            first_attempt_ms: now_ms(),
+            first_attempt_ms: now_ms,
         }
     }
 }

@@ -9,7 +9,6 @@ use super::job::{DeliveryJob, Failure};
 use super::outbound::Outbound;
 use super::sqs;
 use crate::model::arn;
-use crate::model::time::now_ms;
 
 /// AWS's defaults when a target has no RetryPolicy.
 const DEFAULT_MAX_RETRIES: u32 = 185;
@@ -17,8 +16,9 @@ const DEFAULT_MAX_AGE_SECS: i64 = 86_400;
 /// Backoff never waits longer than this between attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
 
-/// Which limit of the retry policy stops further attempts, if one does.
-pub fn exhausted(job: &DeliveryJob) -> Option<&'static str> {
+/// Which limit of the retry policy stops further attempts at `now_ms` (the delivery
+/// clock), if one does.
+pub fn exhausted(job: &DeliveryJob, now_ms: i64) -> Option<&'static str> {
     let policy = job.target.retry_policy();
     let max_retries = policy.maximum_retry_attempts.unwrap_or(DEFAULT_MAX_RETRIES);
     let max_age_secs = policy
@@ -26,7 +26,7 @@ pub fn exhausted(job: &DeliveryJob) -> Option<&'static str> {
         .unwrap_or(DEFAULT_MAX_AGE_SECS);
     if job.attempt > max_retries {
         Some("MaximumRetryAttempts")
-    } else if now_ms() - job.first_attempt_ms >= max_age_secs * 1000 {
+    } else if now_ms - job.first_attempt_ms >= max_age_secs * 1000 {
         Some("MaximumEventAgeInSeconds")
     } else {
         None

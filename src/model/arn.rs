@@ -47,6 +47,11 @@ pub struct ParsedArn<'a> {
     pub resource: &'a str,
 }
 
+/// Whether an ARN names something in `scope` (its region and account).
+pub fn in_scope(arn: &str, scope: &Scope) -> bool {
+    parse(arn).is_some_and(|p| p.region == scope.region && p.account == scope.account)
+}
+
 pub fn parse(arn: &str) -> Option<ParsedArn<'_>> {
     let mut parts = arn.splitn(6, ':');
     if parts.next()? != "arn" {

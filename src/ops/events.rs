@@ -9,7 +9,7 @@ use crate::catalog::RuleFilter;
 use crate::error::ApiError;
 use crate::model::Scope;
 use crate::model::event::{Event, envelope};
-use crate::model::time::{EpochMillis, now_ms};
+use crate::model::time::EpochMillis;
 use crate::ops::constraints::{
     ENDPOINT_ID, EVENT_RESOURCE, NON_PARTNER_EVENT_BUS_NAME_OR_ARN, PUT_EVENTS_REQUEST_ENTRY_LIST,
     TRACE_HEADER,
@@ -200,7 +200,7 @@ pub async fn put_events(
         None => None,
     };
 
-    let now = now_ms();
+    let now = app.clock.now_ms();
     let mut results = Vec::with_capacity(entries.len());
     let mut events = Vec::with_capacity(entries.len());
     let mut failed = 0;
