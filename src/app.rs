@@ -11,6 +11,8 @@ use crate::delivery::{Delivery, Outbound};
 use crate::destinations::Destinations;
 use crate::replay::Replays;
 use crate::router::Router;
+use crate::scheduler_fire::Firing;
+use crate::schedules::Schedules;
 use crate::store::{Store, StoreError};
 
 pub struct App {
@@ -21,6 +23,9 @@ pub struct App {
     pub delivery: Arc<Delivery>,
     pub router: Arc<Router>,
     pub replays: Arc<Replays>,
+    /// EventBridge Scheduler's schedules and the service that fires them.
+    pub schedules: Arc<Schedules>,
+    pub firing: Arc<Firing>,
 }
 
 impl App {
@@ -31,6 +36,7 @@ impl App {
         let store = Store::open_with(dir, config.cache_mb << 20, config.archive_segment_mb << 20)?;
         let catalog = Arc::new(Catalog::load(store.clone())?);
         let destinations = Arc::new(Destinations::load(store.clone())?);
+        let schedules = Arc::new(Schedules::load(store.clone())?);
         let outbound = Outbound::new(config.endpoint_table(), destinations.clone());
         let (delivery, queue) = Delivery::new(&config, outbound, catalog.clone());
         let router = Router::new(catalog.clone(), store.clone(), delivery.clone());
@@ -40,10 +46,13 @@ impl App {
             config.replay_min_duration_ms,
         );
 
+        let firing = Firing::new(schedules.clone(), delivery.clone());
+
         delivery.spawn_workers(queue);
         delivery.resume_pending(&store);
         replays.resume_all();
         crate::schedule::spawn(&router, config.schedule_rate_divisor);
+        crate::scheduler_fire::spawn(&firing);
         crate::retention::spawn(
             &router,
             Duration::from_secs(config.retention_sweep_secs.max(1)),
@@ -56,6 +65,8 @@ impl App {
             delivery,
             router,
             replays,
+            schedules,
+            firing,
         }))
     }
 
@@ -63,6 +74,7 @@ impl App {
     /// deliveries under way finish and the rest are stored, and the store is flushed.
     pub async fn shutdown(&self) {
         self.replays.stop_all();
+        self.firing.stop();
         self.delivery.stop().await;
         let pending = self.delivery.persist_pending(&self.store);
         if pending > 0 {

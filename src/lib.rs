@@ -8,6 +8,10 @@
 //!   archive writes and deliveries out), [`replay`] (background replays), [`delivery`]
 //!   (bounded queue, workers, one file per target kind);
 //! - [`pattern`]: the pure event-pattern matcher.
+//!
+//! EventBridge Scheduler (REST-JSON, on the same port) has the same layers, each beside its
+//! EventBridge counterpart: [`scheduler_api`] (routing and errors), [`scheduler_ops`]
+//! (handlers), [`scheduler_fire`] (the firing service) and [`schedules`] (the resources).
 
 pub mod app;
 pub mod catalog;
@@ -25,6 +29,10 @@ pub mod retention;
 pub mod router;
 pub mod rule_index;
 pub mod schedule;
+pub mod scheduler_api;
+pub mod scheduler_fire;
+pub mod scheduler_ops;
+pub mod schedules;
 pub mod server;
 pub mod store;
 pub mod transform;

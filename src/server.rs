@@ -66,6 +66,8 @@ pub async fn run(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Out
 async fn route(app: Arc<App>, req: Request<Incoming>) -> Response<Full<Bytes>> {
     if req.uri().path().starts_with("/_local/") {
         crate::local::handle(&app, req).await
+    } else if crate::scheduler_api::is_scheduler_request(req.uri().path()) {
+        crate::scheduler_api::handle(&app, req).await
     } else {
         crate::protocol::handle(&app, req).await
     }

@@ -9,6 +9,7 @@ mod api_destination;
 mod aws_call;
 mod event_bus;
 pub mod http;
+mod invocation;
 mod job;
 mod lambda;
 pub mod log;
@@ -19,6 +20,7 @@ mod sns;
 mod sqs;
 mod step_functions;
 mod streams;
+mod universal;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -35,6 +37,7 @@ use crate::model::arn;
 use crate::model::event::Event;
 use crate::model::time::now_ms;
 use crate::store::{Collection, Store};
+pub use invocation::{DEFAULT_INPUT, ScheduleInvocation};
 pub use job::{Delivered, DeliveryJob, Failure};
 use log::{DeliveryLog, DeliveryRecord};
 pub use outbound::Outbound;
@@ -207,8 +210,12 @@ impl Delivery {
         }
     }
 
-    async fn attempt(self: &Arc<Self>, job: DeliveryJob) {
+    async fn attempt(self: &Arc<Self>, mut job: DeliveryJob) {
         let started = now_ms();
+        // A schedule's input may name the attempt number.
+        if let Some(invocation) = job.schedule.as_ref().filter(|s| s.varies_by_attempt()) {
+            job.body = Arc::from(invocation.payload(job.attempt));
+        }
         let result = self.deliver(&job).await;
         let mut record = succeeded_record(&job, started);
         match result {
@@ -279,6 +286,9 @@ impl Delivery {
                 event_bus::put(&self.catalog, sink.as_ref(), job)
                     .await
                     .map(|_| Delivered::default())
+            }
+            "scheduler" if parsed.resource.starts_with("aws-sdk:") => {
+                universal::invoke(out, job, &parsed).await
             }
             _ => Err(Failure::permanent(format!(
                 "target type not supported by eventbridge-local: {target_arn}"

@@ -10,7 +10,7 @@ use std::time::Duration;
 use crate::model::event::{Event, envelope};
 use crate::model::time::now_ms;
 use crate::router::Router;
-pub use expression::Schedule;
+pub use expression::{Cron, Schedule};
 
 /// Fires scheduled rules: four times a second, each enabled rule with a ScheduleExpression whose time
 /// has come sends a `Scheduled Event` to its targets.

@@ -52,10 +52,13 @@ pub enum Collection {
     ApiDestinations,
     /// Deliveries that were pending when the server stopped.
     PendingDeliveries,
+    /// EventBridge Scheduler: schedule groups and schedules (with their progress).
+    ScheduleGroups,
+    Schedules,
 }
 
 impl Collection {
-    const ALL: [Collection; 7] = [
+    const ALL: [Collection; 9] = [
         Collection::Buses,
         Collection::Rules,
         Collection::Archives,
@@ -63,6 +66,8 @@ impl Collection {
         Collection::Connections,
         Collection::ApiDestinations,
         Collection::PendingDeliveries,
+        Collection::ScheduleGroups,
+        Collection::Schedules,
     ];
 
     fn tree_name(self) -> &'static str {
@@ -74,6 +79,8 @@ impl Collection {
             Collection::Connections => "connections",
             Collection::ApiDestinations => "api-destinations",
             Collection::PendingDeliveries => "pending-deliveries",
+            Collection::ScheduleGroups => "schedule-groups",
+            Collection::Schedules => "schedules",
         }
     }
 }
