@@ -56,7 +56,11 @@ pub fn timing_of(schedule: &Schedule) -> Option<Timing> {
         )?,
         start_ms: schedule.start_date_ms,
         end_ms: schedule.end_date_ms,
-        anchor_ms: schedule.start_date_ms.unwrap_or(schedule.creation_ms),
+        // UpdateSchedule replaces the whole schedule, so a rate without StartDate starts
+        // over from the update, as from a creation ("immediately", AWS documents).
+        anchor_ms: schedule
+            .start_date_ms
+            .unwrap_or(schedule.last_modification_ms),
     })
 }
 
