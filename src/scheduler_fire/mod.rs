@@ -163,6 +163,7 @@ impl Firing {
     /// due (`None`: none is).
     pub async fn fire_due(&self, now: i64) -> Option<i64> {
         let mut next_due: Option<i64> = None;
+        let mut saved = false;
         for schedule in self.schedules.enabled_schedules() {
             if self.stopping.load(Ordering::SeqCst) {
                 return None;
@@ -173,10 +174,15 @@ impl Firing {
             let (progress, changed) = self.step(&schedule, &timing, now).await;
             if changed {
                 self.save(&schedule, progress.clone());
+                saved = true;
             }
             if let Some(at) = progress.next_fire_ms {
                 next_due = Some(next_due.map_or(at, |n| n.min(at)));
             }
+        }
+        // Progress made durable: an invocation made is not made again after a crash.
+        if saved && let Err(e) = self.schedules.store().flush().await {
+            tracing::warn!(error = %e, "flushing schedules' progress failed");
         }
         next_due
     }
