@@ -133,10 +133,7 @@ fn botocore_model(python: &Path, service: &str) -> (Value, PathBuf) {
         .expect("the venv's lib/")
         .flatten()
     {
-        let events = lib
-            .path()
-            .join("site-packages/botocore/data")
-            .join(service);
+        let events = lib.path().join("site-packages/botocore/data").join(service);
         for version in fs::read_dir(&events).into_iter().flatten().flatten() {
             versions.push(version.path());
         }

@@ -162,9 +162,9 @@ impl Firing {
     /// Makes every invocation due at or before `now`, in order; returns when the next one is
     /// due (`None`: none is).
     pub async fn fire_due(&self, now: i64) -> Option<i64> {
-        let mut next_due: Option<i64> = None;
+        let (due, mut next_due) = self.schedules.due(now);
         let mut saved = false;
-        for schedule in self.schedules.enabled_schedules() {
+        for schedule in due {
             if self.stopping.load(Ordering::SeqCst) {
                 return None;
             }
@@ -251,3 +251,6 @@ pub fn spawn(firing: &Arc<Firing>) {
         }
     });
 }
+
+#[cfg(test)]
+mod tests;

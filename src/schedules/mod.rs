@@ -24,6 +24,9 @@ pub use model::{
     group_arn, schedule_arn,
 };
 
+/// AWS's quota of schedule groups per account and region (the `default` one included).
+const MAX_GROUPS: usize = 500;
+
 /// How many DeleteSchedule / DeleteScheduleGroup client tokens are remembered, so that a
 /// repeated delete answers as the first did.
 const REMEMBERED_DELETE_TOKENS: usize = 1000;
@@ -122,6 +125,9 @@ impl Schedules {
                 "Schedule group {} already exists.",
                 group.name
             )));
+        }
+        if data.groups.in_scope(&group.scope).count() >= MAX_GROUPS {
+            return Err(ApiError::limit_exceeded());
         }
         data.groups
             .put(&self.store, key, group.clone())
@@ -304,6 +310,25 @@ impl Schedules {
             .filter(|s| s.is_enabled())
             .cloned()
             .collect()
+    }
+
+    /// The enabled schedules with an invocation due by `now` (or not started yet), and when
+    /// the next invocation of the others is due. Only those are copied: the firing service
+    /// asks every second, and most schedules are not due.
+    pub fn due(&self, now: i64) -> (Vec<Schedule>, Option<i64>) {
+        let data = self.read();
+        let mut due = Vec::new();
+        let mut next: Option<i64> = None;
+        for schedule in data.schedules.values().filter(|s| s.is_enabled()) {
+            match schedule.progress.next_fire_ms {
+                Some(at) if schedule.progress.started && at > now => {
+                    next = Some(next.map_or(at, |n| n.min(at)));
+                }
+                None if schedule.progress.started => {}
+                _ => due.push(schedule.clone()),
+            }
+        }
+        (due, next)
     }
 
     /// Stores the progress of the schedule `key` if it is still at `version`; false when it
