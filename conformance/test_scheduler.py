@@ -76,8 +76,14 @@ def deliveries(server, **query) -> list[dict]:
 
 def at_in(seconds: float, tz: str = "UTC") -> str:
     """An `at()` expression `seconds` from now, in local time of `tz`."""
+    return at_instant(seconds, tz)[0]
+
+
+def at_instant(seconds: float, tz: str = "UTC") -> tuple[str, float]:
+    """An `at()` expression `seconds` from now in local time of `tz`, and its instant (epoch s)."""
     local = datetime.now(timezone.utc).astimezone(ZoneInfo(tz)) + timedelta(seconds=seconds)
-    return f"at({local.strftime('%Y-%m-%dT%H:%M:%S')})"
+    local = local.replace(microsecond=0)
+    return f"at({local.strftime('%Y-%m-%dT%H:%M:%S')})", local.timestamp()
 
 
 
@@ -418,11 +424,16 @@ def test_at_schedule_fires_once_and_delete_removes_it(server, lambda_mock):
     sched = scheduler_client(server.url)
     function_a, function_b = uid("at-a"), uid("at-b")
     deleted, kept = uid("once-deleted"), uid("once-kept")
-    sched.create_schedule(Name=deleted, ScheduleExpression=at_in(2), FlexibleTimeWindow=OFF,
+    expression, instant = at_instant(2)
+    sched.create_schedule(Name=deleted, ScheduleExpression=expression, FlexibleTimeWindow=OFF,
                           ActionAfterCompletion="DELETE", Target=target(lambda_arn(function_a), Input='{"n": 1}'))
-    sched.create_schedule(Name=kept, ScheduleExpression=at_in(2), FlexibleTimeWindow=OFF,
+    sched.create_schedule(Name=kept, ScheduleExpression=expression, FlexibleTimeWindow=OFF,
                           Target=target(lambda_arn(function_b), Input='{"n": 2}'))
     assert lambda_mock.wait_for_events(function_a, 1, timeout=10) == [{"n": 1}]
+    # On time: within a second of its instant, and not before it.
+    received = lambda_mock.invocations(function_a)[0].received
+    received_wall = time.time() - (time.monotonic() - received)
+    assert -0.05 <= received_wall - instant < 1.0, received_wall - instant
     assert lambda_mock.wait_for_events(function_b, 1, timeout=10) == [{"n": 2}]
 
     def gone():
@@ -542,10 +553,12 @@ def test_schedules_survive_a_restart_and_a_missed_instant_fires_once(start_serve
     sched.create_schedule_group(Name=group, Tags=[{"Key": "k", "Value": "v"}])
     function = uid("missed")
     name = uid("while-down")
-    sched.create_schedule(Name=name, GroupName=group, ScheduleExpression=at_in(2), FlexibleTimeWindow=OFF,
+    expression, instant = at_instant(3)
+    sched.create_schedule(Name=name, GroupName=group, ScheduleExpression=expression, FlexibleTimeWindow=OFF,
                           Target=target(lambda_arn(function), Input='{"missed": true}'))
     assert srv.stop() == 0
-    time.sleep(3)  # the instant passes while the server is down
+    # The instant passes while the server is down.
+    wait_for(lambda: time.time() > instant + 0.5, timeout=5, interval=0.05, message="the instant to pass")
     assert lambda_mock.events(function) == []
 
     srv = start_server(data_dir=data)
