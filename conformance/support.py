@@ -163,6 +163,18 @@ def events_client(endpoint_url: str, region: str = DEFAULT_REGION, access_key: s
     )
 
 
+def scheduler_client(endpoint_url: str, region: str = DEFAULT_REGION, access_key: str = "test"):
+    """boto3 EventBridge Scheduler client (REST-JSON, same server and port as `events`)."""
+    return boto3.session.Session().client(
+        "scheduler",
+        endpoint_url=endpoint_url,
+        region_name=region,
+        aws_access_key_id=access_key,
+        aws_secret_access_key="test",
+        config=Config(connect_timeout=5, read_timeout=30, retries={"mode": "standard", "max_attempts": 2}),
+    )
+
+
 def client_error(excinfo) -> tuple[str, str, int]:
     """(code, message, http status) of a botocore ClientError caught by pytest.raises."""
     resp = excinfo.value.response

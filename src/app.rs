@@ -14,6 +14,8 @@ use crate::recent::RecentEvents;
 use crate::replay::Replays;
 use crate::router::Router;
 use crate::schedule::Scheduler;
+use crate::scheduler_fire::Firing;
+use crate::schedules::Schedules;
 use crate::signature::Verifier;
 use crate::store::Store;
 
@@ -25,6 +27,9 @@ pub struct App {
     pub delivery: Arc<Delivery>,
     pub router: Arc<Router>,
     pub replays: Arc<Replays>,
+    /// EventBridge Scheduler's schedules and the service that fires them.
+    pub schedules: Arc<Schedules>,
+    pub firing: Arc<Firing>,
     pub scheduler: Arc<Scheduler>,
     /// The one clock every part reads time from.
     pub clock: Clock,
@@ -72,6 +77,7 @@ impl App {
                     .unwrap_or_else(crate::model::time::now_ms),
             ),
         };
+        let schedules = Arc::new(Schedules::load(store.clone()).map_err(store_error)?);
         let outbound = Outbound::new(config.endpoint_table(), destinations.clone());
         let (delivery, queue) = Delivery::new(&config, outbound, catalog.clone(), clock.clone());
         let recent = Arc::new(RecentEvents::new(config.recent_events));
@@ -82,11 +88,14 @@ impl App {
             config.replay_min_duration_ms,
         );
 
+        let firing = Firing::new(schedules.clone(), delivery.clone(), clock.clone());
+
         delivery.spawn_workers(queue);
         delivery.resume_pending(&store);
         replays.resume_all();
         let scheduler = Scheduler::new(router.clone(), clock.clone(), config.schedule_rate_divisor);
         scheduler.spawn();
+        crate::scheduler_fire::spawn(&firing);
         crate::retention::spawn(
             &router,
             clock.clone(),
@@ -103,6 +112,8 @@ impl App {
             verifier,
             scheduler,
             clock,
+            schedules,
+            firing,
         }))
     }
 
@@ -110,6 +121,7 @@ impl App {
     /// deliveries under way finish and the rest are stored, and the store is flushed.
     pub async fn shutdown(&self) {
         self.replays.stop_all();
+        self.firing.stop();
         self.delivery.stop().await;
         let pending = self.delivery.persist_pending(&self.store);
         if pending > 0 {

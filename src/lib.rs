@@ -23,6 +23,10 @@
 //!   [`signature`] (SigV4 verification).
 //! - [`clock`]: the one source of time (real, or virtual under `--clock manual`);
 //!   [`recent`]: the last events each bus received, which the `/_local/` test controls read.
+//!
+//! EventBridge Scheduler (REST-JSON, on the same port) has the same layers, each beside its
+//! EventBridge counterpart: [`scheduler_api`] (routing and errors), [`scheduler_ops`]
+//! (handlers), [`scheduler_fire`] (the firing service) and [`schedules`] (the resources).
 
 pub mod app;
 pub mod catalog;
@@ -42,6 +46,10 @@ pub mod retention;
 pub mod router;
 pub mod rule_index;
 pub mod schedule;
+pub mod scheduler_api;
+pub mod scheduler_fire;
+pub mod scheduler_ops;
+pub mod schedules;
 pub mod server;
 pub mod signature;
 pub mod store;

@@ -10,6 +10,7 @@ mod aws_call;
 mod event_bus;
 pub mod faults;
 pub mod http;
+mod invocation;
 mod job;
 mod lambda;
 pub mod log;
@@ -20,6 +21,7 @@ mod sns;
 mod sqs;
 mod step_functions;
 mod streams;
+mod universal;
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
@@ -37,6 +39,7 @@ use crate::model::event::Event;
 use crate::model::{Scope, arn};
 use crate::store::{Collection, Store};
 use faults::Faults;
+pub use invocation::{DEFAULT_INPUT, ScheduleInvocation};
 pub use job::{Delivered, DeliveryJob, Failure};
 use log::{DeliveryLog, DeliveryRecord};
 pub use outbound::Outbound;
@@ -260,8 +263,12 @@ impl Delivery {
         }
     }
 
-    async fn attempt(self: &Arc<Self>, job: DeliveryJob) {
+    async fn attempt(self: &Arc<Self>, mut job: DeliveryJob) {
         let started = self.clock.now_ms();
+        // A schedule's input may name the attempt number.
+        if let Some(invocation) = job.schedule.as_ref().filter(|s| s.varies_by_attempt()) {
+            job.body = Arc::from(invocation.payload(job.attempt));
+        }
         let injected = self.faults.take(&job, started);
         let was_injected = injected.is_some();
         let result = match injected {
@@ -372,6 +379,9 @@ impl Delivery {
                 event_bus::put(&self.catalog, sink.as_ref(), job)
                     .await
                     .map(|_| Delivered::default())
+            }
+            "scheduler" if parsed.resource.starts_with("aws-sdk:") => {
+                universal::invoke(out, job, &parsed).await
             }
             _ => Err(Failure::permanent(format!(
                 "target type not supported by eventbridge-local: {target_arn}"

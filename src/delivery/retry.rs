@@ -58,17 +58,33 @@ pub async fn dead_letter(
         tracing::warn!(dlq = %dlq_arn, "dead-letter queue is not an SQS queue ARN");
         return false;
     };
-    let mut attributes = vec![
-        ("RULE_ARN", job.rule_arn.clone()),
-        ("TARGET_ARN", job.target.arn().to_string()),
-        ("ERROR_CODE", failure.error_code().to_string()),
-        ("ERROR_MESSAGE", failure.reason.clone()),
-        ("RETRY_ATTEMPTS", (job.attempt - 1).to_string()),
-    ];
-    if let Some(condition) = exhausted {
-        attributes.push(("EXHAUSTED_RETRY_CONDITION", condition.to_string()));
-    }
-    match sqs::send(out, &parsed, &job.event, None, &attributes).await {
+    // A schedule's dead letter is the payload it sent, with Scheduler's attributes; a rule's
+    // is the event, with EventBridge's.
+    let (body, attributes) = match &job.schedule {
+        Some(invocation) => (
+            &job.body,
+            invocation.dead_letter_attributes(
+                job.attempt,
+                job.target.arn(),
+                (failure.service_error_code(), failure.reason.clone()),
+                exhausted,
+            ),
+        ),
+        None => {
+            let mut attributes = vec![
+                ("RULE_ARN", job.rule_arn.clone()),
+                ("TARGET_ARN", job.target.arn().to_string()),
+                ("ERROR_CODE", failure.error_code().to_string()),
+                ("ERROR_MESSAGE", failure.reason.clone()),
+                ("RETRY_ATTEMPTS", (job.attempt - 1).to_string()),
+            ];
+            if let Some(condition) = exhausted {
+                attributes.push(("EXHAUSTED_RETRY_CONDITION", condition.to_string()));
+            }
+            (&job.event, attributes)
+        }
+    };
+    match sqs::send(out, &parsed, body, None, &attributes).await {
         Ok(_) => true,
         Err(e) => {
             tracing::warn!(dlq = %dlq_arn, reason = %e.reason, "sending to the dead-letter queue failed");

@@ -85,16 +85,21 @@ async fn advance_to(app: &App, target: i64) -> Result<usize, LocalError> {
     loop {
         settle(app).await;
         let now = app.clock.now_ms();
-        let next = [app.scheduler.next_due(now).await, app.clock.next_deadline()]
-            .into_iter()
-            .flatten()
-            .min();
+        let next = [
+            app.scheduler.next_due(now).await,
+            app.clock.next_deadline(),
+            app.firing.next_due(now),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
         let Some(step) = next.filter(|at| *at <= target) else {
             break;
         };
         let step = step.max(now);
         app.clock.set(step);
         fired += app.scheduler.fire_due(step).await;
+        app.firing.fire_due(step).await;
         if fired > MAX_FIRED_PER_MOVE {
             settle(app).await;
             return Err(LocalError::bad_request(format!(
@@ -105,6 +110,7 @@ async fn advance_to(app: &App, target: i64) -> Result<usize, LocalError> {
     }
     app.clock.set(target);
     fired += app.scheduler.fire_due(target).await;
+    app.firing.fire_due(target).await;
     settle(app).await;
     let (catalog, store) = (app.catalog.clone(), app.store.clone());
     let swept = tokio::task::spawn_blocking(move || {

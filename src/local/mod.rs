@@ -34,6 +34,7 @@ pub async fn handle(app: &App, req: Request<Incoming>) -> Response<Full<Bytes>> 
             "status": "ok",
             "version": env!("CARGO_PKG_VERSION"),
             "operations": crate::ops::IMPLEMENTED.as_slice(),
+            "schedulerOperations": crate::scheduler_ops::IMPLEMENTED.as_slice(),
         })),
         (&Method::GET, "/_local/deliveries") => waits::deliveries(app, &query).await,
         (&Method::GET, "/_local/events") => waits::events(app, &query).await,

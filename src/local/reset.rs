@@ -1,8 +1,8 @@
 //! `POST /_local/reset`: everything back to a fresh server's state without a restart, or
 //! one account/region's (`?account=&region=`; one given, the other is the server's
 //! default). Gone: buses but the default ones, rules and targets, archives and their events,
-//! replays (stopped first), connections, API destinations, when scheduled rules are next
-//! due, pending deliveries and retries, injected faults, the delivery log and the events
+//! replays (stopped first), connections, API destinations, Scheduler's schedules and
+//! schedule groups, when scheduled rules are next due, pending deliveries and retries, injected faults, the delivery log and the events
 //! buses received. A whole reset also puts a manual clock back where it started
 //! (`--clock-start`, else the real time now).
 
@@ -32,6 +32,7 @@ pub async fn reset(app: &App, query: &Query) -> Answer {
     app.replays.stop_and_wait(scope, REPLAY_STOP_LIMIT).await;
     let archives = app.catalog.reset(scope).map_err(|e| failed(e.message))?;
     app.scheduler.forget(scope).await;
+    app.schedules.reset(scope).map_err(|e| failed(e.message))?;
     app.delivery.reset(scope);
     app.router.recent.clear(scope);
     app.destinations

@@ -17,7 +17,7 @@ use crate::clock::Clock;
 use crate::model::Scope;
 use crate::model::event::{Event, envelope};
 use crate::router::Router;
-pub use expression::Schedule;
+pub use expression::{Cron, Schedule};
 
 /// Sends scheduled rules' events; holds when each rule is next due.
 pub struct Scheduler {

@@ -108,6 +108,8 @@ async fn route(app: Arc<App>, guard: &HostGuard, req: Request<Incoming>) -> Resp
     }
     if req.uri().path().starts_with("/_local/") {
         crate::local::handle(&app, req).await
+    } else if crate::scheduler_api::is_scheduler_request(req.uri().path()) {
+        crate::scheduler_api::handle(&app, req).await
     } else {
         crate::protocol::handle(&app, req).await
     }

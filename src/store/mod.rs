@@ -55,10 +55,13 @@ pub enum Collection {
     PendingDeliveries,
     EventSources,
     Endpoints,
+    /// EventBridge Scheduler: schedule groups and schedules (with their progress).
+    ScheduleGroups,
+    Schedules,
 }
 
 impl Collection {
-    const ALL: [Collection; 9] = [
+    const ALL: [Collection; 11] = [
         Collection::Buses,
         Collection::Rules,
         Collection::Archives,
@@ -68,6 +71,8 @@ impl Collection {
         Collection::PendingDeliveries,
         Collection::EventSources,
         Collection::Endpoints,
+        Collection::ScheduleGroups,
+        Collection::Schedules,
     ];
 
     fn tree_name(self) -> &'static str {
@@ -81,6 +86,8 @@ impl Collection {
             Collection::PendingDeliveries => "pending-deliveries",
             Collection::EventSources => "event-sources",
             Collection::Endpoints => "endpoints",
+            Collection::ScheduleGroups => "schedule-groups",
+            Collection::Schedules => "schedules",
         }
     }
 }
