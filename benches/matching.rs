@@ -210,6 +210,7 @@ fn many_rules(events: &[Value], peer: f64) {
                 tags: Vec::new(),
                 creation_time_ms: 0,
                 last_modified_time_ms: 0,
+                policy: None,
             })
             .unwrap();
         for n in 0..count {

@@ -163,6 +163,18 @@ def events_client(endpoint_url: str, region: str = DEFAULT_REGION, access_key: s
     )
 
 
+def scheduler_client(endpoint_url: str, region: str = DEFAULT_REGION, access_key: str = "test"):
+    """boto3 EventBridge Scheduler client (REST-JSON, same server and port as `events`)."""
+    return boto3.session.Session().client(
+        "scheduler",
+        endpoint_url=endpoint_url,
+        region_name=region,
+        aws_access_key_id=access_key,
+        aws_secret_access_key="test",
+        config=Config(connect_timeout=5, read_timeout=30, retries={"mode": "standard", "max_attempts": 2}),
+    )
+
+
 def client_error(excinfo) -> tuple[str, str, int]:
     """(code, message, http status) of a botocore ClientError caught by pytest.raises."""
     resp = excinfo.value.response
@@ -672,3 +684,26 @@ def wait_replay_state(events, replay: str, state: str = "COMPLETED", timeout: fl
         return wait_for(check, timeout, interval=0.1, message=f"replay {replay} to reach {state}")
     except AssertionError as e:
         raise AssertionError(f"{e}; states seen: {seen}") from None
+
+
+# --------------------------------------------------------------------------- /_local/ test controls
+
+
+def local(server, method: str, path: str, body: Any = None, timeout: float = 60.0) -> tuple[int, Any]:
+    """(status, parsed JSON answer) of a plain HTTP call to one of the server's /_local/ endpoints."""
+    data = b"" if body is None else json.dumps(body).encode()
+    r = raw_call(server.port, None, data, method=method, path=path, timeout=timeout,
+                 headers={"Content-Type": "application/json"})
+    return r.status, (r.json() if r.body else None)
+
+
+def local_ok(server, method: str, path: str, body: Any = None, timeout: float = 60.0) -> Any:
+    """The answer of a /_local/ call that must succeed (200)."""
+    status, answer = local(server, method, path, body, timeout)
+    assert status == 200, (method, path, status, answer)
+    return answer
+
+
+def parse_time(text: str) -> datetime:
+    """An RFC 3339 time as the server writes it ("...Z", milliseconds optional)."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))

@@ -24,20 +24,6 @@ def test_model_has_57_operations(supported_operations):
     assert len(unsupported) == 57 - len(supported_operations)
 
 
-def test_tag_resource(events):
-    with pytest.raises(ClientError) as e:
-        events.tag_resource(ResourceARN="arn:aws:events:us-east-1:000000000000:event-bus/default",
-                            Tags=[{"Key": "team", "Value": "crm"}])
-    assert_error(e, "UnsupportedOperationException", message("TagResource"))
-
-
-def test_put_permission_and_create_endpoint(events):
-    with pytest.raises(ClientError) as e:
-        events.put_permission(Action="events:PutEvents", Principal="111122223333", StatementId="s1")
-    assert_error(e, "UnsupportedOperationException", message("PutPermission"))
-    with pytest.raises(ClientError) as e:
-        events.list_endpoints()
-    assert_error(e, "UnsupportedOperationException", message("ListEndpoints"))
 
 
 @pytest.mark.parametrize("op", ALL_OPERATIONS)

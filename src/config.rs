@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::Parser;
 
+use crate::signature::Credential;
+
 /// A local, AWS-compatible Amazon EventBridge.
 #[derive(Parser, Debug, Clone)]
 #[command(name = "eventbridge-local", version)]
@@ -57,6 +59,49 @@ pub struct Config {
     /// Largest request body accepted at all.
     #[arg(long, env = "EVENTBRIDGE_LOCAL_MAX_BODY_BYTES", default_value_t = 10 * 1024 * 1024)]
     pub max_body_bytes: usize,
+
+    /// Check every AWS API request's SigV4 signature against the known credentials
+    /// (`--credentials-file`, and the `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY` pair).
+    #[arg(long, env = "EVENTBRIDGE_LOCAL_VERIFY_SIGNATURES")]
+    pub verify_signatures: bool,
+
+    /// A JSON array of `{"accessKeyId", "secretAccessKey", "account"}`: the credentials that
+    /// `--verify-signatures` accepts, each acting as its account.
+    #[arg(long, env = "EVENTBRIDGE_LOCAL_CREDENTIALS_FILE")]
+    pub credentials_file: Option<PathBuf>,
+
+    /// Host names (besides loopback ones) that requests may address, so that a web page
+    /// cannot reach this server through DNS rebinding. Repeatable. When the server listens on
+    /// a non-loopback address and none is given, the Host and Origin checks are off (inside a
+    /// container the host name is not known in advance).
+    #[arg(
+        long = "allowed-host",
+        env = "EVENTBRIDGE_LOCAL_ALLOWED_HOSTS",
+        value_delimiter = ','
+    )]
+    pub allowed_hosts: Vec<String>,
+
+    /// A connection that has not sent a complete request head within this many seconds (a
+    /// client trickling its headers, or an idle keep-alive connection) is closed.
+    #[arg(
+        long,
+        env = "EVENTBRIDGE_LOCAL_HEADER_TIMEOUT_SECS",
+        default_value_t = 30
+    )]
+    pub header_timeout_secs: u64,
+
+    /// Open connections at most; more wait in the kernel's accept queue until one closes, so
+    /// the clients already connected keep being answered.
+    #[arg(
+        long,
+        env = "EVENTBRIDGE_LOCAL_MAX_CONNECTIONS",
+        default_value_t = 1024
+    )]
+    pub max_connections: usize,
+
+    /// Largest request head (request line and headers); a larger one is answered 431.
+    #[arg(long, env = "EVENTBRIDGE_LOCAL_MAX_HEADER_BYTES", default_value_t = 64 * 1024)]
+    pub max_header_bytes: usize,
 
     /// Memory for the store's page cache, in MiB.
     #[arg(long, env = "EVENTBRIDGE_LOCAL_CACHE_MB", default_value_t = 64)]
@@ -125,6 +170,21 @@ pub struct Config {
     )]
     pub delivery_queue: usize,
 
+    /// `real` (the system clock) or `manual`: virtual time that stands still until
+    /// `POST /_local/clock` moves it (schedules, retries and retention follow it).
+    #[arg(long, env = "EVENTBRIDGE_LOCAL_CLOCK", value_enum, default_value_t = ClockMode::Real)]
+    pub clock: ClockMode,
+
+    /// Where a manual clock starts (RFC 3339, e.g. `2030-01-01T00:00:00Z`); the real time
+    /// by default.
+    #[arg(long, env = "EVENTBRIDGE_LOCAL_CLOCK_START", value_parser = parse_rfc3339_ms)]
+    pub clock_start: Option<i64>,
+
+    /// Events each bus keeps for `/_local/events` and `/_local/explain` (the newest; 0
+    /// keeps none).
+    #[arg(long, env = "EVENTBRIDGE_LOCAL_RECENT_EVENTS", default_value_t = 1000)]
+    pub recent_events: usize,
+
     /// A JSON file of API calls applied at every start, before the server announces itself:
     /// `[{"operation": "CreateEventBus", "input": {...}}, ...]`. Resources that already exist
     /// are left as they are; a bad entry stops the start.
@@ -147,6 +207,20 @@ pub struct Config {
     pub healthcheck: Option<String>,
 }
 
+/// Which clock the server runs on.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClockMode {
+    Real,
+    Manual,
+}
+
+/// An RFC 3339 time as epoch milliseconds.
+pub fn parse_rfc3339_ms(text: &str) -> Result<i64, String> {
+    let t = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .map_err(|e| format!("not an RFC 3339 time ({e}): {text}"))?;
+    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).map_err(|_| format!("out of range: {text}"))
+}
+
 /// How log lines (and the startup line) are written.
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
@@ -155,6 +229,61 @@ pub enum LogFormat {
 }
 
 impl Config {
+    /// The credentials `--verify-signatures` accepts: the `--credentials-file` entries, then
+    /// the `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY` pair (its account: the key id when that
+    /// is 12 digits, else `--account-id`).
+    pub fn credentials(&self) -> Result<Vec<Credential>, String> {
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "camelCase", deny_unknown_fields)]
+        struct Entry {
+            access_key_id: String,
+            secret_access_key: String,
+            account: String,
+        }
+        let mut out = Vec::new();
+        if let Some(path) = &self.credentials_file {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let entries: Vec<Entry> = serde_json::from_str(&text).map_err(|e| {
+                format!(
+                    "{}: expected a JSON array of {{\"accessKeyId\", \"secretAccessKey\", \"account\"}}: {e}",
+                    path.display()
+                )
+            })?;
+            for entry in entries {
+                if entry.account.len() != 12 || !entry.account.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(format!(
+                        "{}: account {} of access key {} is not 12 digits",
+                        path.display(),
+                        entry.account,
+                        entry.access_key_id
+                    ));
+                }
+                out.push(Credential {
+                    access_key_id: entry.access_key_id,
+                    secret_access_key: entry.secret_access_key,
+                    account: entry.account,
+                });
+            }
+        }
+        if let (Ok(key), Ok(secret)) = (
+            std::env::var("AWS_ACCESS_KEY_ID"),
+            std::env::var("AWS_SECRET_ACCESS_KEY"),
+        ) {
+            let account = if key.len() == 12 && key.bytes().all(|b| b.is_ascii_digit()) {
+                key.clone()
+            } else {
+                self.account_id.clone()
+            };
+            out.push(Credential {
+                access_key_id: key,
+                secret_access_key: secret,
+                account,
+            });
+        }
+        Ok(out)
+    }
+
     /// A configuration for tests and embedding: in memory, ephemeral port, no flags read.
     pub fn for_tests() -> Config {
         Config::parse_from(["eventbridge-local", "--in-memory", "--port", "0"])

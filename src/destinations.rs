@@ -616,6 +616,34 @@ impl Destinations {
         Ok(())
     }
 
+    /// Removes the connections and API destinations of `scope` (or all), with their tokens
+    /// and pacing (`/_local/reset`).
+    pub fn reset(&self, scope: Option<&Scope>) -> Result<(), ApiError> {
+        let ours = |s: &Scope| scope.is_none_or(|x| x == s);
+        let mut data = self.write();
+        data.connections
+            .remove_where(&self.store, |k| ours(&k.0))
+            .map_err(storage)?;
+        data.api_destinations
+            .remove_where(&self.store, |k| ours(&k.0))
+            .map_err(storage)?;
+        let of_scope = |arn: &String| scope.is_none_or(|s| crate::model::arn::in_scope(arn, s));
+        let unlock = |e: std::sync::PoisonError<_>| e.into_inner();
+        self.tokens
+            .lock()
+            .unwrap_or_else(unlock)
+            .retain(|arn, _| !of_scope(arn));
+        self.token_locks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|arn, _| !of_scope(arn));
+        self.next_slot
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|arn, _| !of_scope(arn));
+        Ok(())
+    }
+
     /// ACTIVE while its connection is AUTHORIZED; INACTIVE otherwise (AWS shows an API
     /// destination of a DEAUTHORIZED connection, or of an OAuth connection still AUTHORIZING,
     /// as INACTIVE). Computed on every read, so it follows the connection without a write.

@@ -17,9 +17,16 @@ pub enum ErrorCode {
     IllegalStatus,
     InvalidState,
     Serialization,
+    AccessDenied,
+    PolicyLengthExceeded,
     UnknownOperation,
     /// One of the 57 operations that this emulator does not implement yet.
     UnsupportedOperation,
+    /// Signature checks (`--verify-signatures`).
+    MissingAuthenticationToken,
+    UnrecognizedClient,
+    IncompleteSignature,
+    InvalidSignature,
     Internal,
 }
 
@@ -38,8 +45,14 @@ impl ErrorCode {
             ErrorCode::IllegalStatus => ("IllegalStatusException", 400),
             ErrorCode::InvalidState => ("InvalidStateException", 400),
             ErrorCode::Serialization => ("SerializationException", 400),
+            ErrorCode::AccessDenied => ("AccessDeniedException", 400),
+            ErrorCode::PolicyLengthExceeded => ("PolicyLengthExceededException", 400),
             ErrorCode::UnknownOperation => ("UnknownOperationException", 400),
             ErrorCode::UnsupportedOperation => ("UnsupportedOperationException", 400),
+            ErrorCode::MissingAuthenticationToken => ("MissingAuthenticationTokenException", 400),
+            ErrorCode::UnrecognizedClient => ("UnrecognizedClientException", 400),
+            ErrorCode::IncompleteSignature => ("IncompleteSignatureException", 400),
+            ErrorCode::InvalidSignature => ("InvalidSignatureException", 400),
             ErrorCode::Internal => ("InternalException", 500),
         }
     }

@@ -1,8 +1,8 @@
 //! `--init FILE`: API calls applied at start, so that a docker-compose user gets buses, rules,
 //! targets and archives without a script. The file is a JSON array of entries
-//! `{"operation": "CreateEventBus", "input": {...}}` (optionally `"service"`, `"account"`,
-//! `"region"`), each input exactly as the AWS API takes it, run through the same dispatch as
-//! HTTP requests. The file is applied at every start: what already exists is left as it is
+//! `{"operation": "CreateEventBus", "input": {...}}` (optionally `"service"`: `"events"`, the
+//! default, or `"scheduler"`; `"account"`, `"region"`), each input exactly as the AWS API takes
+//! it, run through the same dispatch as HTTP requests. The file is applied at every start: what already exists is left as it is
 //! (`ResourceAlreadyExistsException` is not an error), `Put*` operations overwrite as they do
 //! on AWS, and any other failure stops the start with a message naming the entry.
 
@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::app::App;
-use crate::error::ErrorCode;
+use crate::error::{ApiError, ErrorCode};
 use crate::model::Scope;
 
 /// One entry of the file.
@@ -65,32 +65,32 @@ pub async fn apply(app: &App, text: &str) -> Result<Applied, String> {
             format!("{label}: not an entry {{\"operation\", \"input\", \"service\", \"account\", \"region\"}}: {e}")
         })?;
         let scope = scope_of(app, &entry).map_err(|e| format!("{label}: {e}"))?;
-        let body = match &entry.input {
-            Value::Null => b"{}".to_vec(),
-            Value::Object(_) => serde_json::to_vec(&entry.input).expect("JSON value"),
+        let input = match entry.input {
+            Value::Null => Value::Object(Default::default()),
+            Value::Object(_) => entry.input,
             _ => return Err(format!("{label}: \"input\" must be a JSON object")),
         };
-        match entry.service.as_deref() {
-            None | Some("events") | Some("eventbridge") => {}
-            // The lead wires Scheduler in here when it lands.
+        let answer = match entry.service.as_deref() {
+            None | Some("events") | Some("eventbridge") => {
+                let body = serde_json::to_vec(&input).expect("JSON value");
+                crate::ops::dispatch(app, &scope, &entry.operation, body.into()).await
+            }
             Some("scheduler") => {
-                return Err(format!(
-                    "{label}: EventBridge Scheduler is not available in this build of eventbridge-local yet"
-                ));
+                crate::scheduler_ops::dispatch(app, &scope, &entry.operation, input).await
             }
             Some(other) => {
                 return Err(format!(
-                    "{label}: unknown service {other:?} (use \"events\", or leave it out)"
+                    "{label}: unknown service {other:?} (use \"events\" or \"scheduler\"; no service means \"events\")"
                 ));
             }
-        }
-        match crate::ops::dispatch(app, &scope, &entry.operation, body.into()).await {
+        };
+        match answer {
             Ok(answer) => {
                 failed_entries(&answer).map_err(|e| format!("{label}: {e}"))?;
                 tracing::debug!(entry = number, operation = %entry.operation, "init entry applied");
                 done.applied += 1;
             }
-            Err(e) if e.code == ErrorCode::ResourceAlreadyExists => {
+            Err(e) if already_exists(&e) => {
                 tracing::debug!(entry = number, operation = %entry.operation, "init entry already applied");
                 done.existing += 1;
             }
@@ -98,6 +98,17 @@ pub async fn apply(app: &App, text: &str) -> Result<Applied, String> {
         }
     }
     Ok(done)
+}
+
+/// EventBridge's ResourceAlreadyExistsException, or Scheduler's ConflictException for a
+/// schedule or group that exists (kept as ConcurrentModification, like its other conflicts;
+/// its message tells them apart).
+fn already_exists(e: &ApiError) -> bool {
+    match e.code {
+        ErrorCode::ResourceAlreadyExists => true,
+        ErrorCode::ConcurrentModification => e.message.ends_with(" already exists."),
+        _ => false,
+    }
 }
 
 /// `entry 3 (PutRule "orders")`: counted from 1, with the operation and the `Name` when the

@@ -75,7 +75,7 @@ async fn serve(config: Config) -> ExitCode {
     let app = match eventbridge_local::App::start(config) {
         Ok(app) => app,
         Err(e) => {
-            eprintln!("eventbridge-local: cannot open the data store: {e}");
+            eprintln!("eventbridge-local: cannot start: {e}");
             return ExitCode::FAILURE;
         }
     };

@@ -14,6 +14,7 @@ use serde_json::Value;
 use crate::app::App;
 use crate::error::{ApiError, ErrorCode};
 use crate::model::Scope;
+use crate::signature::{AuthError, SignedRequest, Verifier};
 
 pub const CONTENT_TYPE_JSON_11: &str = "application/x-amz-json-1.1";
 const TARGET_PREFIX: &str = "AWSEvents.";
@@ -59,23 +60,30 @@ pub async fn handle(app: &Arc<App>, req: Request<Incoming>) -> Response<Full<Byt
         .and_then(|v| v.to_str().ok())
         .and_then(|t| t.strip_prefix(TARGET_PREFIX))
         .map(str::to_string);
-    let scope = request_scope(
+    let mut scope = request_scope(
         req.headers()
             .get(hyper::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok()),
         &app.config.account_id,
         &app.config.region,
     );
-    let result = match operation.as_deref() {
-        None => Err(ApiError::new(
-            ErrorCode::UnknownOperation,
-            "Missing or unknown X-Amz-Target header; expected AWSEvents.<Operation>.",
-        )),
-        Some(op) => match read_json(app, op, req).await {
-            Ok(body) => crate::ops::dispatch(app, &scope, op, body).await,
-            Err(e) => Err(e),
-        },
-    };
+    // What the signature covers, kept before the body is taken (only when it is checked).
+    let signed_parts = app.verifier.as_ref().map(|_| SignedParts::of(&req));
+    let result = async {
+        let body = read_body(app, operation.as_deref(), req).await?;
+        if let (Some(verifier), Some(parts)) = (&app.verifier, &signed_parts) {
+            scope = authenticate(verifier, parts, &body, &scope)?;
+        }
+        let Some(op) = operation.as_deref() else {
+            return Err(ApiError::new(
+                ErrorCode::UnknownOperation,
+                "Missing or unknown X-Amz-Target header; expected AWSEvents.<Operation>.",
+            ));
+        };
+        let body = check_json(body)?;
+        crate::ops::dispatch(app, &scope, op, body).await
+    }
+    .await;
     let response = match result {
         Ok(body) => json_response(StatusCode::OK, &body, &request_id, None),
         Err(err) => error_response(&err, &request_id),
@@ -92,10 +100,72 @@ pub async fn handle(app: &Arc<App>, req: Request<Incoming>) -> Response<Full<Byt
     response
 }
 
-/// Reads the body (bounded) and checks that it is one JSON object; handlers deserialize the
-/// bytes straight into their typed request (no intermediate `Value` tree: for PutEvents that
-/// was a tenth of the CPU).
-async fn read_json(app: &App, operation: &str, req: Request<Incoming>) -> Result<Bytes, ApiError> {
+/// The method, path, query and headers of a request, for its signature check.
+pub struct SignedParts {
+    method: String,
+    path: String,
+    query: Option<String>,
+    headers: Vec<(String, String)>,
+}
+
+impl SignedParts {
+    pub fn of<B>(req: &Request<B>) -> SignedParts {
+        SignedParts {
+            method: req.method().as_str().to_string(),
+            path: req.uri().path().to_string(),
+            query: req.uri().query().map(str::to_string),
+            headers: req
+                .headers()
+                .iter()
+                .map(|(name, value)| {
+                    (
+                        name.as_str().to_string(),
+                        String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                    )
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Under `--verify-signatures`: the request's (account, region) once its signature holds;
+/// AWS's error otherwise. The region of a SigV4a scope (none) stays the default.
+pub fn authenticate(
+    verifier: &Verifier,
+    parts: &SignedParts,
+    body: &[u8],
+    unverified: &Scope,
+) -> Result<Scope, ApiError> {
+    let request = SignedRequest {
+        method: &parts.method,
+        path: &parts.path,
+        query: parts.query.as_deref(),
+        headers: parts.headers.clone(),
+        body,
+    };
+    match verifier.verify(&request, std::time::SystemTime::now()) {
+        Ok(verified) => Ok(Scope {
+            account: verified.account,
+            region: verified.region.unwrap_or_else(|| unverified.region.clone()),
+        }),
+        Err(e) => {
+            let code = match e {
+                AuthError::Missing => ErrorCode::MissingAuthenticationToken,
+                AuthError::UnknownKey => ErrorCode::UnrecognizedClient,
+                AuthError::Malformed(_) => ErrorCode::IncompleteSignature,
+                AuthError::Mismatch | AuthError::Skewed(_) => ErrorCode::InvalidSignature,
+            };
+            Err(ApiError::new(code, e.code_and_message().1))
+        }
+    }
+}
+
+/// Reads the body, bounded by `--max-body-bytes`.
+async fn read_body(
+    app: &App,
+    operation: Option<&str>,
+    req: Request<Incoming>,
+) -> Result<Bytes, ApiError> {
     let limit = app.config.max_body_bytes;
     let bytes = match Limited::new(req.into_body(), limit).collect().await {
         Ok(collected) => collected.to_bytes(),
@@ -103,7 +173,7 @@ async fn read_json(app: &App, operation: &str, req: Request<Incoming>) -> Result
             if e.downcast_ref::<http_body_util::LengthLimitError>()
                 .is_some() =>
         {
-            return Err(if operation == "PutEvents" {
+            return Err(if operation == Some("PutEvents") {
                 crate::ops::events::over_size_limit()
             } else {
                 ApiError::validation(format!(
@@ -118,6 +188,13 @@ async fn read_json(app: &App, operation: &str, req: Request<Incoming>) -> Result
             ));
         }
     };
+    Ok(bytes)
+}
+
+/// Checks that the body is one JSON object; handlers deserialize the bytes straight into
+/// their typed request (no intermediate `Value` tree: for PutEvents that was a tenth of the
+/// CPU).
+fn check_json(bytes: Bytes) -> Result<Bytes, ApiError> {
     let Some(first) = bytes.iter().find(|b| !b.is_ascii_whitespace()) else {
         // Some clients send nothing for an operation without input.
         return Ok(Bytes::from_static(b"{}"));

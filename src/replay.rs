@@ -12,7 +12,6 @@ use serde_json::Value;
 use crate::catalog::RuleFilter;
 use crate::error::ApiError;
 use crate::model::event::{Event, splice_replay_name};
-use crate::model::time::now_ms;
 use crate::model::{ReplayState, Scope, arn};
 use crate::router::Router;
 
@@ -97,7 +96,7 @@ impl Replays {
                     }
                     r.state = ReplayState::Failed;
                     r.state_reason = Some(e.message.clone());
-                    r.replay_end_ms = Some(now_ms());
+                    r.replay_end_ms = Some(router.delivery.clock().now_ms());
                     Ok(())
                 });
             }
@@ -116,6 +115,21 @@ impl Replays {
     pub fn stop_all(&self) {
         for control in self.lock().values() {
             control.stop.store(true, Ordering::SeqCst);
+        }
+    }
+
+    /// Stops the replays of `scope` (or all) and waits, at most `limit`, until their workers
+    /// are gone (a reset removes the replays next).
+    pub async fn stop_and_wait(&self, scope: Option<&Scope>, limit: std::time::Duration) {
+        let ours = |key: &(Scope, String)| scope.is_none_or(|s| key.0 == *s);
+        for (key, control) in self.lock().iter() {
+            if ours(key) {
+                control.stop.store(true, Ordering::SeqCst);
+            }
+        }
+        let deadline = tokio::time::Instant::now() + limit;
+        while self.lock().keys().any(ours) && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         }
     }
 
@@ -258,7 +272,7 @@ async fn run(
             }
             ReplayState::Completed
         };
-        r.replay_end_ms = Some(now_ms());
+        r.replay_end_ms = Some(router.delivery.clock().now_ms());
         Ok(())
     })?;
     router.store.flush().await.map_err(ApiError::storage)?;
@@ -474,18 +488,28 @@ async fn route_batch(
         .await
 }
 
-/// Waits until `until` (ms) unless the replay is cancelled first: a replay that finished
-/// its work sooner still looks in progress that long (see `--replay-min-duration-ms`).
+/// Waits until `until` (ms on the server's clock) unless the replay is cancelled first: a
+/// replay that finished its work sooner still looks in progress that long (see
+/// `--replay-min-duration-ms`). The wait itself is real time, so that a manual clock
+/// standing still does not keep a replay running.
 async fn hold_until(router: &Router, scope: &Scope, name: &str, control: &Control, until: i64) {
-    while now_ms() < until {
+    let left = until
+        .saturating_sub(router.delivery.clock().now_ms())
+        .max(0) as u64;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_millis(left);
+    loop {
+        let now = tokio::time::Instant::now();
+        if now >= deadline {
+            return;
+        }
         if replay_state(router, scope, name) == Some(ReplayState::Cancelling) {
             control.cancel.store(true, Ordering::SeqCst);
         }
         if control.cancelled() || control.stop.load(Ordering::SeqCst) {
             return;
         }
-        let left = (until - now_ms()).clamp(1, 20) as u64;
-        tokio::time::sleep(std::time::Duration::from_millis(left)).await;
+        let step = (deadline - now).min(std::time::Duration::from_millis(20));
+        tokio::time::sleep(step).await;
     }
 }
 

@@ -9,15 +9,15 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use crate::catalog::Catalog;
-use crate::model::time::now_ms;
+use crate::clock::Clock;
 use crate::router::Router;
 use crate::store::Store;
 
 const DAY_MS: i64 = 86_400_000;
 
-/// One sweep over every archive; returns how many events went.
-pub fn sweep(catalog: &Catalog, store: &Store) -> u64 {
-    let now = now_ms();
+/// One sweep over every archive at `now` (epoch ms on the server's clock); returns how
+/// many events went.
+pub fn sweep(catalog: &Catalog, store: &Store, now: i64) -> u64 {
     let mut removed_total = 0;
     for entry in catalog.all_archives() {
         let days = entry.archive.retention_days;
@@ -42,14 +42,15 @@ pub fn sweep(catalog: &Catalog, store: &Store) -> u64 {
 
 /// Sweeps at start and then every `every`, until the router (and so the server) is gone.
 /// The router is held weakly so that a stopped server does not keep its store open.
-pub fn spawn(router: &Arc<Router>, every: Duration) {
+pub fn spawn(router: &Arc<Router>, clock: Clock, every: Duration) {
     let weak: Weak<Router> = Arc::downgrade(router);
     tokio::spawn(async move {
         loop {
             let Some(router) = weak.upgrade() else { break };
             let swept = tokio::task::spawn_blocking({
                 let router = router.clone();
-                move || sweep(&router.catalog, &router.store)
+                let now = clock.now_ms();
+                move || sweep(&router.catalog, &router.store, now)
             })
             .await;
             if let Err(e) = swept {

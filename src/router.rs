@@ -14,7 +14,7 @@ use crate::catalog::{Catalog, CompiledRule, RouteAction, RuleFilter};
 use crate::delivery::{BusSink, Delivery, DeliveryJob};
 use crate::error::ApiError;
 use crate::model::event::Event;
-use crate::model::time::now_ms;
+use crate::recent::RecentEvents;
 use crate::store::{ArchiveWrite, Store};
 use crate::transform::{InputSpec, TransformContext};
 
@@ -23,6 +23,8 @@ pub struct Router {
     pub catalog: Arc<Catalog>,
     pub store: Store,
     pub delivery: Arc<Delivery>,
+    /// The last events of each bus, with the rules they matched.
+    pub recent: Arc<RecentEvents>,
     /// PutEvents requests being handled: while there are some, replays route one batch at a
     /// time instead of one per core, so that live traffic keeps a core.
     live_put_events: AtomicUsize,
@@ -37,8 +39,9 @@ impl Drop for LiveTraffic<'_> {
     }
 }
 
-/// One delivery per target of `rule`, each with the payload its input settings make.
-fn jobs_for_rule(event: &Event, rule: &CompiledRule) -> Vec<DeliveryJob> {
+/// One delivery per target of `rule`, each with the payload its input settings make, at
+/// `now_ms` on the delivery clock.
+fn jobs_for_rule(event: &Event, rule: &CompiledRule, now_ms: i64) -> Vec<DeliveryJob> {
     rule.targets
         .iter()
         .zip(&rule.inputs)
@@ -51,22 +54,28 @@ fn jobs_for_rule(event: &Event, rule: &CompiledRule) -> Vec<DeliveryJob> {
                     &TransformContext {
                         rule_arn: &rule.arn,
                         rule_name: &rule.rule.name,
-                        ingestion_time_ms: now_ms(),
+                        ingestion_time_ms: now_ms,
                     },
                 )),
             };
-            DeliveryJob::new(event, rule, target.clone(), payload)
+            DeliveryJob::new(event, rule, target.clone(), payload, now_ms)
         })
         .collect()
 }
 
 impl Router {
     /// A router over `catalog` and `store`, and the sink of `delivery`'s event-bus targets.
-    pub fn new(catalog: Arc<Catalog>, store: Store, delivery: Arc<Delivery>) -> Arc<Router> {
+    pub fn new(
+        catalog: Arc<Catalog>,
+        store: Store,
+        delivery: Arc<Delivery>,
+        recent: Arc<RecentEvents>,
+    ) -> Arc<Router> {
         let router = Arc::new(Router {
             catalog,
             store,
             delivery,
+            recent,
             live_put_events: AtomicUsize::new(0),
         });
         let sink: Weak<dyn BusSink> = Arc::downgrade(&router) as Weak<dyn BusSink>;
@@ -87,7 +96,8 @@ impl Router {
 
     /// Queues `event` for the targets of one rule, matched or not (scheduled rules).
     pub async fn deliver_to_rule(&self, event: &Event, rule: &CompiledRule) {
-        for job in jobs_for_rule(event, rule) {
+        let now = self.delivery.clock().now_ms();
+        for job in jobs_for_rule(event, rule, now) {
             self.delivery.enqueue(job).await;
         }
     }
@@ -95,25 +105,33 @@ impl Router {
     /// Matches each event against its bus's rules, writes the archive copies durably, then
     /// queues the deliveries.
     pub async fn ingest(&self, events: &[Event], filter: RuleFilter<'_>) -> Result<(), ApiError> {
+        let now = self.delivery.clock().now_ms();
         let mut writes = Vec::new();
         let mut jobs = Vec::new();
+        let mut routed = Vec::new();
+        let recording = self.recent.enabled();
         for event in events {
-            for action in self
+            let actions = self
                 .catalog
-                .route(&event.scope, &event.bus, &event.envelope, &filter)
-            {
+                .route(&event.scope, &event.bus, &event.envelope, &filter);
+            if recording {
+                routed.push((event, actions.iter().map(|a| a.rule().clone()).collect()));
+            }
+            for action in actions {
                 match action {
-                    RouteAction::Archive { uid } => {
+                    RouteAction::Archive { uid, .. } => {
                         writes.push(ArchiveWrite {
                             archive_uid: uid,
                             time_ms: event.time_ms,
                             body: event.body.clone(),
                         });
                     }
-                    RouteAction::Deliver { rule } => jobs.extend(jobs_for_rule(event, &rule)),
+                    RouteAction::Deliver { rule } => jobs.extend(jobs_for_rule(event, &rule, now)),
+                    RouteAction::Nothing { .. } => {}
                 }
             }
         }
+        self.recent.record(routed, now);
         if !writes.is_empty() {
             self.store
                 .append_events(&writes)

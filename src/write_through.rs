@@ -119,6 +119,22 @@ impl<K: ResourceKey, V: Serialize> WriteThroughMap<K, V> {
         Ok(())
     }
 
+    /// Removes every value whose key `doomed` picks; returns the values removed.
+    pub fn remove_where(
+        &mut self,
+        store: &Store,
+        doomed: impl Fn(&K) -> bool,
+    ) -> Result<Vec<V>, StoreError> {
+        let keys: Vec<K> = self.entries.keys().filter(|k| doomed(k)).cloned().collect();
+        let mut removed = Vec::with_capacity(keys.len());
+        for key in keys {
+            if let Some(value) = self.remove(store, &key)? {
+                removed.push(value);
+            }
+        }
+        Ok(removed)
+    }
+
     /// Removes a value; `None` when there was none (and the store is not touched).
     pub fn remove(&mut self, store: &Store, key: &K) -> Result<Option<V>, StoreError> {
         if !self.entries.contains_key(key) {

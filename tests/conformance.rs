@@ -17,6 +17,8 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
 use eventbridge_local::ops::constraints;
+use eventbridge_local::scheduler_ops::constraints as scheduler_constraints;
+use eventbridge_local::validate::Constraint;
 use serde_json::Value;
 
 const REQUIREMENTS: &str = "conformance/requirements.txt";
@@ -117,6 +119,11 @@ fn conformance_suite() {
 /// The newest EventBridge model of the botocore in the venv (`service-2.json`, gzipped in
 /// recent botocore releases), and its path.
 fn botocore_events_model(python: &Path) -> (Value, PathBuf) {
+    botocore_model(python, "events")
+}
+
+/// The newest model of `service` in the venv's botocore, and its path.
+fn botocore_model(python: &Path, service: &str) -> (Value, PathBuf) {
     let venv = python
         .parent()
         .and_then(Path::parent)
@@ -126,7 +133,7 @@ fn botocore_events_model(python: &Path) -> (Value, PathBuf) {
         .expect("the venv's lib/")
         .flatten()
     {
-        let events = lib.path().join("site-packages/botocore/data/events");
+        let events = lib.path().join("site-packages/botocore/data").join(service);
         for version in fs::read_dir(&events).into_iter().flatten().flatten() {
             versions.push(version.path());
         }
@@ -134,7 +141,7 @@ fn botocore_events_model(python: &Path) -> (Value, PathBuf) {
     let newest = versions
         .into_iter()
         .max()
-        .unwrap_or_else(|| panic!("no botocore/data/events/* under {}", venv.display()));
+        .unwrap_or_else(|| panic!("no botocore/data/{service}/* under {}", venv.display()));
     let plain = newest.join("service-2.json");
     let gzipped = newest.join("service-2.json.gz");
     let (text, path) = if plain.is_file() {
@@ -162,8 +169,33 @@ fn botocore_events_model(python: &Path) -> (Value, PathBuf) {
 fn constraints_match_botocore() {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
     let (model, path) = botocore_events_model(shared_venv_python(manifest));
+    let differences = compare(constraints::ALL, &model);
+    assert!(
+        differences.is_empty(),
+        "src/ops/constraints.rs differs from {}:\n{}",
+        path.display(),
+        differences.join("\n")
+    );
+}
+
+/// The same for EventBridge Scheduler's `src/scheduler_ops/constraints.rs`.
+#[test]
+fn scheduler_constraints_match_botocore() {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (model, path) = botocore_model(shared_venv_python(manifest), "scheduler");
+    let differences = compare(scheduler_constraints::ALL, &model);
+    assert!(
+        differences.is_empty(),
+        "src/scheduler_ops/constraints.rs differs from {}:\n{}",
+        path.display(),
+        differences.join("\n")
+    );
+}
+
+/// What differs between `constraints` and the shapes of the same names in `model`.
+fn compare(constraints: &[&Constraint], model: &Value) -> Vec<String> {
     let mut differences = Vec::new();
-    for constraint in constraints::ALL {
+    for constraint in constraints {
         let name = constraint.shape;
         let Some(shape) = model["shapes"].get(name) else {
             differences.push(format!("{name}: no such shape"));
@@ -189,10 +221,5 @@ fn constraints_match_botocore() {
             }
         }
     }
-    assert!(
-        differences.is_empty(),
-        "src/ops/constraints.rs differs from {}:\n{}",
-        path.display(),
-        differences.join("\n")
-    );
+    differences
 }

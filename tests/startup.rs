@@ -166,6 +166,13 @@ async fn assert_docker_example_state(api: &Api) {
         targets.body["Targets"],
         json!([{"Id": "orders-queue", "Arn": "arn:aws:sqs:us-east-1:000000000000:orders-queue"}])
     );
+    let schedule = api.get("/schedules/nightly-report").await;
+    assert_eq!(schedule.status, 200, "{:?}", schedule.body);
+    assert_eq!(schedule.body["ScheduleExpression"], "cron(0 2 * * ? *)");
+    assert_eq!(
+        schedule.body["Target"]["Arn"],
+        "arn:aws:events:us-east-1:000000000000:event-bus/orders"
+    );
 }
 
 #[tokio::test]
@@ -191,7 +198,7 @@ async fn the_docker_example_init_file_seeds_the_state_at_every_start() {
     );
     assert_docker_example_state(&Api::new(first.addr)).await;
     let logs = first.stop();
-    assert!(logs.contains("applied=4 already_there=0"), "{logs}");
+    assert!(logs.contains("applied=5 already_there=0"), "{logs}");
 
     // Everything exists now: the same file at the next start is not an error, and what the
     // user changed in between stays (Create* skip what exists).
@@ -206,7 +213,7 @@ async fn the_docker_example_init_file_seeds_the_state_at_every_start() {
         .await;
     assert_eq!(update.status, 200, "{:?}", update.body);
     let logs = second.stop();
-    assert!(logs.contains("applied=2 already_there=2"), "{logs}");
+    assert!(logs.contains("applied=2 already_there=3"), "{logs}");
 
     let third = start(&dir, command(&dir, &args));
     let archive = Api::new(third.addr)
@@ -263,7 +270,7 @@ async fn init_from_the_environment_with_account_and_region() {
 #[test]
 fn a_bad_init_file_stops_the_start_and_names_the_entry() {
     let dir = temp_dir("init-bad");
-    let cases: [(&str, &str); 9] = [
+    let cases: [(&str, &str); 10] = [
         ("{not json", "not valid JSON"),
         (r#"{"operation": "CreateEventBus"}"#, "must be a JSON array"),
         (
@@ -284,8 +291,12 @@ fn a_bad_init_file_stops_the_start_and_names_the_entry() {
             "entry 1 (CreateBus): UnknownOperationException",
         ),
         (
-            r#"[{"service": "scheduler", "operation": "CreateSchedule", "input": {"Name": "s"}}]"#,
-            "entry 1 (CreateSchedule \"s\"): EventBridge Scheduler is not available",
+            r#"[{"service": "scheduler", "operation": "GetSchedule", "input": {"Name": "s"}}]"#,
+            "entry 1 (GetSchedule \"s\"): ResourceNotFoundException: Schedule s does not exist.",
+        ),
+        (
+            r#"[{"service": "sqs", "operation": "CreateQueue", "input": {"QueueName": "q"}}]"#,
+            "entry 1 (CreateQueue): unknown service \"sqs\"",
         ),
         (
             r#"[{"operation": "CreateEventBus", "input": {"Name": "x"}, "account": "42"}]"#,

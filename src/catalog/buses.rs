@@ -1,8 +1,11 @@
 //! Event buses: the `default` bus every (account, region) has, and the buses users create.
 //! Deleting one takes its rules with it and disables the archives it fed.
 
+use serde_json::Value;
+
 use super::{Catalog, RuleKey, bus_rules, storage};
 use crate::error::ApiError;
+use crate::model::policy::{self, Denial, PutEventsCheck};
 use crate::model::{ArchiveState, EventBus, Scope, arn, time::now_ms};
 
 impl Catalog {
@@ -27,6 +30,7 @@ impl Catalog {
             tags: Vec::new(),
             creation_time_ms: now,
             last_modified_time_ms: now,
+            policy: None,
         };
         data.buses.put(&self.store, key, bus).map_err(storage)
     }
@@ -54,6 +58,23 @@ impl Catalog {
             .ok_or_else(|| ApiError::bus_not_found(name))
     }
 
+    /// Applies `change` to a bus's settings and stamps its modification time.
+    pub fn update_bus(
+        &self,
+        scope: &Scope,
+        name: &str,
+        change: impl FnOnce(&mut EventBus),
+    ) -> Result<EventBus, ApiError> {
+        self.write()
+            .buses
+            .update(&self.store, &(scope.clone(), name.to_string()), |bus| {
+                change(bus);
+                bus.last_modified_time_ms = now_ms();
+                Ok(())
+            })?
+            .ok_or_else(|| ApiError::bus_not_found(name))
+    }
+
     pub fn buses(&self, scope: &Scope, prefix: Option<&str>) -> Vec<EventBus> {
         self.read()
             .buses
@@ -61,6 +82,38 @@ impl Catalog {
             .filter(|bus| prefix.is_none_or(|p| bus.name.starts_with(p)))
             .cloned()
             .collect()
+    }
+
+    /// Changes the policy of a bus: `change` gets the current one and returns the next one
+    /// (`None`: no policy), or refuses. The bus's LastModifiedTime moves.
+    pub fn update_bus_policy(
+        &self,
+        scope: &Scope,
+        name: &str,
+        change: impl FnOnce(Option<Value>) -> Result<Option<Value>, ApiError>,
+    ) -> Result<(), ApiError> {
+        let key = (scope.clone(), name.to_string());
+        let updated = self.write().buses.update(&self.store, &key, |bus| {
+            bus.policy = change(bus.policy.take())?;
+            bus.last_modified_time_ms = now_ms();
+            Ok(())
+        })?;
+        updated
+            .map(|_| ())
+            .ok_or_else(|| ApiError::bus_not_found(name))
+    }
+
+    /// Whether the policy of the bus `name` of `scope` lets `check` put its event there. A bus
+    /// that does not exist has no policy, so nothing may put events on it.
+    pub fn authorize_put_events(
+        &self,
+        scope: &Scope,
+        name: &str,
+        check: &PutEventsCheck<'_>,
+    ) -> Result<(), Denial> {
+        let data = self.read();
+        let bus = data.buses.get(&(scope.clone(), name.to_string()));
+        policy::authorize_put_events(bus.and_then(|b| b.policy.as_ref()), check)
     }
 
     /// Deletes a bus with its rules (and their targets). A missing bus is not an error, as in

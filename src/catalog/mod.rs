@@ -13,16 +13,22 @@
 
 mod archives;
 mod buses;
+mod endpoints;
+mod partner_sources;
 mod replays;
+mod reset;
 mod routing;
 mod rules;
+mod tags;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use serde::Serialize;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
+use crate::model::endpoint::Endpoint;
+use crate::model::event_source::EventSource;
 use crate::model::{Archive, EventBus, Replay, Rule, Scope};
 use crate::pattern::Pattern;
 use crate::rule_index::RuleIndex;
@@ -33,6 +39,7 @@ use crate::write_through::{NameKey, WriteThroughMap};
 pub use crate::rule_index::CompiledRule;
 pub use routing::{RouteAction, RuleFilter};
 pub use rules::MAX_TARGETS_PER_RULE;
+pub use tags::MAX_TAGS_PER_RESOURCE;
 
 type BusKey = (Scope, String);
 type RuleKey = (Scope, String, String);
@@ -49,6 +56,9 @@ struct Data {
     rules: WriteThroughMap<RuleKey, Arc<CompiledRule>>,
     archives: WriteThroughMap<NameKey, ArchiveEntry>,
     replays: WriteThroughMap<NameKey, Replay>,
+    /// Partner event sources, by customer scope and source name.
+    event_sources: WriteThroughMap<NameKey, EventSource>,
+    endpoints: WriteThroughMap<NameKey, Endpoint>,
     /// Per bus, its rules indexed for routing; rebuilt whenever one of them changes.
     indexes: HashMap<BusKey, Arc<RuleIndex>>,
 }
@@ -72,6 +82,19 @@ pub struct Catalog {
 
 fn storage(err: StoreError) -> ApiError {
     ApiError::storage(err)
+}
+
+/// AWS refuses changes to rules that a service manages for you (unless forced, where the
+/// operation has `Force`).
+fn managed_rule_error(rule: &Rule) -> ApiError {
+    ApiError::new(
+        ErrorCode::ManagedRule,
+        format!(
+            "Rule {} is managed by {} and cannot be modified.",
+            rule.name,
+            rule.managed_by.as_deref().unwrap_or("AWS")
+        ),
+    )
 }
 
 /// The rules of one bus, in name order.
@@ -121,11 +144,20 @@ impl Catalog {
         let replays = WriteThroughMap::load(&store, Collection::Replays, |replay: Replay| {
             ((replay.scope.clone(), replay.name.clone()), replay)
         })?;
+        let event_sources =
+            WriteThroughMap::load(&store, Collection::EventSources, |s: EventSource| {
+                ((s.scope.clone(), s.name.clone()), s)
+            })?;
+        let endpoints = WriteThroughMap::load(&store, Collection::Endpoints, |e: Endpoint| {
+            ((e.scope.clone(), e.name.clone()), e)
+        })?;
         let mut data = Data {
             buses,
             rules,
             archives,
             replays,
+            event_sources,
+            endpoints,
             indexes: HashMap::new(),
         };
         let buses: Vec<BusKey> = data

@@ -10,8 +10,28 @@ use crate::model::Scope;
 
 /// What a matched rule asks for.
 pub enum RouteAction {
-    Archive { uid: u64 },
-    Deliver { rule: Arc<CompiledRule> },
+    Archive {
+        uid: u64,
+        rule: Arc<CompiledRule>,
+    },
+    Deliver {
+        rule: Arc<CompiledRule>,
+    },
+    /// The rule matched but has no target (nothing to do; `/_local/events` shows it).
+    Nothing {
+        rule: Arc<CompiledRule>,
+    },
+}
+
+impl RouteAction {
+    /// The rule that matched.
+    pub fn rule(&self) -> &Arc<CompiledRule> {
+        match self {
+            RouteAction::Archive { rule, .. }
+            | RouteAction::Deliver { rule }
+            | RouteAction::Nothing { rule } => rule,
+        }
+    }
 }
 
 /// Which rules of a bus an event may go to.
@@ -60,10 +80,15 @@ impl Catalog {
                 if let Some(entry) = data.archives.get(&(scope.clone(), archive_name.clone())) {
                     actions.push(RouteAction::Archive {
                         uid: entry.archive.uid,
+                        rule: compiled.clone(),
                     });
                 }
             } else if !rule.targets.is_empty() {
                 actions.push(RouteAction::Deliver {
+                    rule: compiled.clone(),
+                });
+            } else {
+                actions.push(RouteAction::Nothing {
                     rule: compiled.clone(),
                 });
             }

@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use super::{Catalog, CompiledRule, bus_rules};
-use crate::error::{ApiError, ErrorCode};
+use super::{Catalog, CompiledRule, bus_rules, managed_rule_error};
+use crate::error::ApiError;
 use crate::model::{Rule, RuleState, Scope, Target};
 use crate::pattern::Pattern;
 
@@ -19,9 +19,9 @@ impl Catalog {
                 return Err(managed_rule_error(&existing.rule));
             }
             rule.targets = existing.rule.targets.clone();
-            if rule.tags.is_empty() {
-                rule.tags = existing.rule.tags.clone();
-            }
+            // "If you are updating an existing rule, any tags you specify in the PutRule
+            // operation are ignored." (PutRule's documentation)
+            rule.tags = existing.rule.tags.clone();
         }
         self.save_rule(&mut data, rule.clone(), pattern)?;
         Ok(rule)
@@ -55,6 +55,21 @@ impl Catalog {
             .collect())
     }
 
+    /// The names of a bus's rules (in name order) that have a target with this ARN.
+    pub fn rule_names_by_target(
+        &self,
+        scope: &Scope,
+        bus: &str,
+        target_arn: &str,
+    ) -> Result<Vec<String>, ApiError> {
+        let data = self.read();
+        Self::require_bus(&data, scope, bus)?;
+        Ok(bus_rules(&data, scope, bus)
+            .filter(|r| r.rule.targets.iter().any(|t| t.arn() == target_arn))
+            .map(|r| r.rule.name.clone())
+            .collect())
+    }
+
     /// Deletes a rule. A missing rule on an existing bus is not an error (AWS's DeleteRule is
     /// idempotent).
     pub fn delete_rule(
@@ -81,12 +96,14 @@ impl Catalog {
         self.remove_rule(&mut data, &key)
     }
 
-    /// Applies `change` to a user rule (managed rules refuse with AWS's error).
+    /// Applies `change` to a user rule (managed rules refuse with AWS's error unless `force`,
+    /// which only the operations with AWS's `Force` member pass).
     fn update_rule(
         &self,
         scope: &Scope,
         bus: &str,
         name: &str,
+        force: bool,
         change: impl FnOnce(&mut Rule) -> Result<(), ApiError>,
     ) -> Result<Rule, ApiError> {
         let mut data = self.write();
@@ -96,7 +113,7 @@ impl Catalog {
             .rules
             .get(&key)
             .ok_or_else(|| ApiError::rule_not_found(name, bus))?;
-        if existing.rule.managed_by.is_some() {
+        if existing.rule.managed_by.is_some() && !force {
             return Err(managed_rule_error(&existing.rule));
         }
         let mut rule = existing.rule.clone();
@@ -113,7 +130,7 @@ impl Catalog {
         name: &str,
         state: RuleState,
     ) -> Result<(), ApiError> {
-        self.update_rule(scope, bus, name, |rule| {
+        self.update_rule(scope, bus, name, false, |rule| {
             rule.state = state;
             Ok(())
         })
@@ -128,7 +145,7 @@ impl Catalog {
         name: &str,
         targets: Vec<Target>,
     ) -> Result<(), ApiError> {
-        self.update_rule(scope, bus, name, |rule| {
+        self.update_rule(scope, bus, name, false, |rule| {
             for target in targets {
                 match rule.targets.iter_mut().find(|t| t.id() == target.id()) {
                     Some(slot) => *slot = target,
@@ -143,14 +160,16 @@ impl Catalog {
         .map(|_| ())
     }
 
+    /// Removes targets by id; a managed rule allows it only with `force` (AWS's `Force`).
     pub fn remove_targets(
         &self,
         scope: &Scope,
         bus: &str,
         name: &str,
         ids: &[String],
+        force: bool,
     ) -> Result<(), ApiError> {
-        self.update_rule(scope, bus, name, |rule| {
+        self.update_rule(scope, bus, name, force, |rule| {
             rule.targets.retain(|t| !ids.iter().any(|id| id == t.id()));
             Ok(())
         })
@@ -170,15 +189,3 @@ impl Catalog {
 
 /// AWS allows five targets per rule.
 pub const MAX_TARGETS_PER_RULE: usize = 5;
-
-/// AWS refuses changes to rules that a service manages for you.
-fn managed_rule_error(rule: &Rule) -> ApiError {
-    ApiError::new(
-        ErrorCode::ManagedRule,
-        format!(
-            "Rule {} is managed by {} and cannot be modified.",
-            rule.name,
-            rule.managed_by.as_deref().unwrap_or("AWS")
-        ),
-    )
-}

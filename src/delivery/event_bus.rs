@@ -8,6 +8,7 @@ use super::BusSink;
 use super::job::{DeliveryJob, Failure};
 use crate::catalog::Catalog;
 use crate::model::event::Event;
+use crate::model::policy::{self, KeyValue, PutEventsCheck};
 use crate::model::{Scope, arn};
 
 /// Bus-to-bus hops one event may make; beyond it a rule loop is assumed and the event stops.
@@ -26,11 +27,6 @@ fn event_for(
             job.event_id
         )));
     }
-    if catalog.bus(&scope, &bus).is_err() {
-        return Err(Failure::permanent(format!(
-            "Event bus {bus} does not exist."
-        )));
-    }
     // An event-bus target receives the event itself: EventBridge does not apply input
     // transformation to event-bus targets. (Not verified here; the docs list event buses
     // among targets that get the original event.)
@@ -41,6 +37,14 @@ fn event_for(
                 .map_err(|e| Failure::permanent(format!("unreadable event: {e}")))?,
         ),
     };
+    if scope != job.rule_scope {
+        authorize(catalog, job, &scope, &bus, &envelope)?;
+    }
+    if catalog.bus(&scope, &bus).is_err() {
+        return Err(Failure::permanent(format!(
+            "Event bus {bus} does not exist."
+        )));
+    }
     Ok(Event::from_parts(
         scope,
         bus,
@@ -49,6 +53,38 @@ fn event_for(
         job.event.clone(),
         job.hops + 1,
     ))
+}
+
+/// The check of a bus of another account or region: its policy must let the rule's account
+/// (or the role the target names) put the event, at every delivery, as PutTargets checked it
+/// once. A refusal is not retried; it is reported as a 403 so that a dead-lettered event's
+/// `ERROR_CODE` is `NO_PERMISSIONS`.
+fn authorize(
+    catalog: &Catalog,
+    job: &DeliveryJob,
+    scope: &Scope,
+    bus: &str,
+    envelope: &Value,
+) -> Result<(), Failure> {
+    let root = policy::root_arn(&job.rule_scope.account);
+    let principal = job.target.0.get("RoleArn").and_then(Value::as_str);
+    let field = |name: &str| envelope.get(name).and_then(Value::as_str);
+    let bus_arn = arn::event_bus(scope, bus);
+    let check = PutEventsCheck {
+        account: &job.rule_scope.account,
+        principal_arn: principal.unwrap_or(&root),
+        bus_arn: &bus_arn,
+        source: KeyValue::Known(field("source").unwrap_or_default()),
+        detail_type: KeyValue::Known(field("detail-type").unwrap_or_default()),
+        rule_arn: Some(&job.rule_arn),
+    };
+    catalog
+        .authorize_put_events(scope, bus, &check)
+        .map_err(|denial| Failure {
+            retryable: false,
+            status: Some(403),
+            reason: format!("{}: {}", denial.code, denial.message),
+        })
 }
 
 /// A delivery through the queue (retries, dead-letter queues).

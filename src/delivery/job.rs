@@ -4,9 +4,9 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::invocation::ScheduleInvocation;
 use crate::catalog::CompiledRule;
 use crate::model::event::Event;
-use crate::model::time::now_ms;
 use crate::model::{Scope, Target};
 
 /// One event for one target. Serializable: the deliveries still pending at shutdown are
@@ -31,16 +31,21 @@ pub struct DeliveryJob {
     pub hops: u8,
     pub attempt: u32,
     pub first_attempt_ms: i64,
+    /// Set when an EventBridge Scheduler schedule made the job (`rule_arn` is then the
+    /// schedule's ARN): what its input, dead letters and stream targets need.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<Arc<ScheduleInvocation>>,
 }
 
 impl DeliveryJob {
     /// A delivery of `payload` (the event, or what the target's input transformation made
-    /// of it) to `target`.
+    /// of it) to `target`, made at `now_ms` on the delivery clock (event age counts from it).
     pub fn new(
         event: &Event,
         rule: &CompiledRule,
         target: Arc<Target>,
         payload: Arc<str>,
+        now_ms: i64,
     ) -> DeliveryJob {
         DeliveryJob {
             id: 0,
@@ -59,7 +64,8 @@ impl DeliveryJob {
             target,
             hops: event.hops,
             attempt: 1,
-            first_attempt_ms: now_ms(),
+            first_attempt_ms: now_ms,
+            schedule: None,
         }
     }
 }
@@ -106,6 +112,21 @@ impl Failure {
         }
     }
 
+    /// The target service's own error code when its answer names one (`__type`, `code` or
+    /// `Code`), else [`Failure::error_code`]: Scheduler's dead letters carry the former.
+    pub fn service_error_code(&self) -> String {
+        let named = serde_json::from_str::<serde_json::Value>(&self.reason)
+            .ok()
+            .and_then(|body| {
+                ["__type", "code", "Code"]
+                    .iter()
+                    .find_map(|k| body.get(*k).and_then(|v| v.as_str()).map(str::to_string))
+            })
+            .map(|code| code.rsplit('#').next().unwrap_or_default().to_string())
+            .filter(|code| !code.is_empty());
+        named.unwrap_or_else(|| self.error_code().to_string())
+    }
+
     /// The `ERROR_CODE` attribute of a dead-lettered event.
     pub fn error_code(&self) -> &'static str {
         match self.status {
@@ -116,5 +137,23 @@ impl Failure {
             Some(s) if s >= 500 => "INTERNAL_ERROR",
             Some(_) => "CLIENT_ERROR",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn service_error_code_from_the_answer() {
+        let f = Failure::from_status(
+            400,
+            br#"{"__type":"com.amazonaws.sqs#QueueDoesNotExist","message":"x"}"#,
+        );
+        assert_eq!(f.service_error_code(), "QueueDoesNotExist");
+        assert_eq!(
+            Failure::permanent("nope").service_error_code(),
+            "SDK_CLIENT_ERROR"
+        );
     }
 }

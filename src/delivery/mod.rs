@@ -8,7 +8,9 @@
 mod api_destination;
 mod aws_call;
 mod event_bus;
+pub mod faults;
 pub mod http;
+mod invocation;
 mod job;
 mod lambda;
 pub mod log;
@@ -19,8 +21,9 @@ mod sns;
 mod sqs;
 mod step_functions;
 mod streams;
+mod universal;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -30,11 +33,13 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use crate::catalog::Catalog;
+use crate::clock::Clock;
 use crate::config::Config;
-use crate::model::arn;
 use crate::model::event::Event;
-use crate::model::time::now_ms;
+use crate::model::{Scope, arn};
 use crate::store::{Collection, Store};
+use faults::Faults;
+pub use invocation::{DEFAULT_INPUT, ScheduleInvocation};
 pub use job::{Delivered, DeliveryJob, Failure};
 use log::{DeliveryLog, DeliveryRecord};
 pub use outbound::Outbound;
@@ -53,6 +58,10 @@ pub struct Delivery {
     tx: mpsc::Sender<DeliveryJob>,
     pub outbound: Outbound,
     pub log: DeliveryLog,
+    /// Failures injected by `/_local/faults`.
+    pub faults: Faults,
+    /// Backoff, event age and the log's times are read on it.
+    clock: Clock,
     catalog: Arc<Catalog>,
     /// Set once the router exists (it is built on top of this).
     sink: OnceLock<Weak<dyn BusSink>>,
@@ -67,6 +76,8 @@ pub struct Delivery {
     stopping: AtomicBool,
     /// Attempts under way; shutdown waits for them before storing the rest.
     in_flight: AtomicUsize,
+    /// Pending jobs that wait for their next attempt's time (not queued, not in flight).
+    retry_waiting: Mutex<HashSet<u64>>,
 }
 
 /// The receiving side, handed to the workers.
@@ -77,12 +88,15 @@ impl Delivery {
         config: &Config,
         outbound: Outbound,
         catalog: Arc<Catalog>,
+        clock: Clock,
     ) -> (Arc<Delivery>, Queue) {
         let (tx, rx) = mpsc::channel(config.delivery_queue.max(1));
         let delivery = Delivery {
             tx,
             outbound,
             log: DeliveryLog::new(log::CAPACITY),
+            faults: Faults::default(),
+            clock,
             catalog,
             sink: OnceLock::new(),
             retry_base: Duration::from_millis(config.retry_base_delay_ms),
@@ -91,6 +105,7 @@ impl Delivery {
             next_id: AtomicU64::new(1),
             stopping: AtomicBool::new(false),
             in_flight: AtomicUsize::new(0),
+            retry_waiting: Mutex::new(HashSet::new()),
         };
         (Arc::new(delivery), Queue(rx))
     }
@@ -117,15 +132,52 @@ impl Delivery {
         self.pending.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    fn lock_waiting(&self) -> std::sync::MutexGuard<'_, HashSet<u64>> {
+        self.retry_waiting.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The clock deliveries run on.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// Whether `id` is still to be delivered (a reset drops pending jobs).
+    fn is_pending(&self, id: u64) -> bool {
+        self.lock_pending().contains_key(&id)
+    }
+
+    /// Jobs queued or being attempted now (not those waiting for a retry's time): what a
+    /// move of a manual clock waits for before moving on.
+    pub fn busy(&self) -> usize {
+        let pending = self.lock_pending();
+        let waiting = self.lock_waiting();
+        pending.keys().filter(|id| !waiting.contains(id)).count()
+    }
+
+    /// Drops the pending deliveries of rules in `scope` (or all), the injected faults and
+    /// the log's records with them. Attempts under way finish unrecorded.
+    pub fn reset(&self, scope: Option<&Scope>) {
+        let mut pending = self.lock_pending();
+        pending.retain(|_, job| scope.is_some_and(|s| job.rule_scope != *s));
+        self.lock_waiting().retain(|id| pending.contains_key(id));
+        drop(pending);
+        self.faults.reset(scope);
+        self.log.clear(scope);
+    }
+
     /// The event that `job` puts on a bus of this server, when it is an event-bus target
     /// that can take it now: the router routes it in the same call instead of queueing it.
     pub fn inline_bus_event(&self, job: &DeliveryJob) -> Option<Event> {
+        if self.faults.active() {
+            // Through the queue, where injected faults apply.
+            return None;
+        }
         event_bus::inline_event(&self.catalog, job)
     }
 
     /// Records a delivery made without the queue (`inline_bus_event`) in the delivery log.
     pub fn record_inline(&self, job: &DeliveryJob) {
-        self.log.push(succeeded_record(job, now_ms()));
+        self.log.push(succeeded_record(job, self.clock.now_ms()));
     }
 
     /// A job reached its final outcome.
@@ -199,6 +251,10 @@ impl Delivery {
                         // Still in the pending set: it is stored and runs at the next start.
                         break;
                     }
+                    if !delivery.is_pending(job.id) {
+                        // Dropped by a reset while it waited in the queue.
+                        continue;
+                    }
                     delivery.in_flight.fetch_add(1, Ordering::SeqCst);
                     delivery.attempt(job).await;
                     delivery.in_flight.fetch_sub(1, Ordering::SeqCst);
@@ -207,16 +263,31 @@ impl Delivery {
         }
     }
 
-    async fn attempt(self: &Arc<Self>, job: DeliveryJob) {
-        let started = now_ms();
-        let result = self.deliver(&job).await;
+    async fn attempt(self: &Arc<Self>, mut job: DeliveryJob) {
+        let started = self.clock.now_ms();
+        // A schedule's input may name the attempt number.
+        if let Some(invocation) = job.schedule.as_ref().filter(|s| s.varies_by_attempt()) {
+            job.body = Arc::from(invocation.payload(job.attempt));
+        }
+        let injected = self.faults.take(&job, started);
+        let was_injected = injected.is_some();
+        let result = match injected {
+            Some(failure) => Err(failure),
+            None => self.deliver(&job).await,
+        };
+        if !self.is_pending(job.id) {
+            // A reset dropped it while it was under way: nothing to record or retry.
+            return;
+        }
         let mut record = succeeded_record(&job, started);
+        record.injected = was_injected;
+        record.finished_ms = self.clock.now_ms();
         match result {
             Ok(delivered) => record.status = delivered.status,
             Err(failure) => {
                 record.status = failure.status;
                 record.error = Some(failure.reason.clone());
-                let exhausted = retry::exhausted(&job);
+                let exhausted = retry::exhausted(&job, self.clock.now_ms());
                 if failure.retryable && exhausted.is_none() {
                     record.outcome = "retrying";
                     self.log.push(record);
@@ -232,7 +303,16 @@ impl Delivery {
                     reason = %failure.reason,
                     "delivery failed"
                 );
-                if retry::dead_letter(&self.outbound, &job, &failure, exhausted).await {
+                let bus_queue = self.bus_dead_letter_arn(&job);
+                if retry::dead_letter(
+                    &self.outbound,
+                    &job,
+                    &failure,
+                    exhausted,
+                    bus_queue.as_deref(),
+                )
+                .await
+                {
                     record.outcome = "dead-lettered";
                 }
             }
@@ -241,16 +321,36 @@ impl Delivery {
         self.log.push(record);
     }
 
-    /// The next attempt after a backoff, in the background so workers keep going.
+    /// The dead-letter queue of the bus whose rule made `job`, for targets without their own
+    /// (read now, so that an UpdateEventBus applies to deliveries already under way).
+    fn bus_dead_letter_arn(&self, job: &DeliveryJob) -> Option<String> {
+        if job.target.dead_letter_arn().is_some() {
+            return None;
+        }
+        let (scope, bus, _) = arn::parse_rule(&job.rule_arn)?;
+        let bus = self.catalog.bus(&scope, &bus).ok()?;
+        bus.dead_letter_arn().map(str::to_string)
+    }
+
+    /// The next attempt after a backoff on the clock, in the background so workers keep
+    /// going. The wait is registered before this returns (a manual clock moved right
+    /// after sees it).
     fn schedule_retry(self: &Arc<Self>, mut job: DeliveryJob) {
         let delay = retry::backoff(self.retry_base, job.attempt);
         job.attempt += 1;
+        self.lock_waiting().insert(job.id);
+        let due = self.clock.sleep(delay);
         let delivery = Arc::downgrade(self);
         tokio::spawn(async move {
-            tokio::time::sleep(delay).await;
+            let wake = due.await;
             if let Some(delivery) = delivery.upgrade() {
-                delivery.enqueue(job).await;
+                delivery.lock_waiting().remove(&job.id);
+                if delivery.is_pending(job.id) {
+                    delivery.enqueue(job).await;
+                }
             }
+            // Queued: whoever moved the clock may go on.
+            drop(wake);
         });
     }
 
@@ -280,6 +380,9 @@ impl Delivery {
                     .await
                     .map(|_| Delivered::default())
             }
+            "scheduler" if parsed.resource.starts_with("aws-sdk:") => {
+                universal::invoke(out, job, &parsed).await
+            }
             _ => Err(Failure::permanent(format!(
                 "target type not supported by eventbridge-local: {target_arn}"
             ))),
@@ -287,19 +390,38 @@ impl Delivery {
     }
 }
 
-/// The log record of an attempt of `job` started at `started_ms` and finished now, as a
-/// success (callers note failures on it).
+/// The log record of an attempt of `job` started at `started_ms` and finished when it
+/// started (callers note a later end, and failures, on it), as a success.
 fn succeeded_record(job: &DeliveryJob, started_ms: i64) -> DeliveryRecord {
+    let field = |key: &str| -> String {
+        let read = |envelope: &serde_json::Value| {
+            envelope
+                .get(key)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_string()
+        };
+        match &job.envelope {
+            Some(envelope) => read(envelope),
+            // Resumed after a restart: the envelope is read again from its text.
+            None => serde_json::from_str(&job.event)
+                .map(|v: serde_json::Value| read(&v))
+                .unwrap_or_default(),
+        }
+    };
     DeliveryRecord {
         event_id: job.event_id.clone(),
         rule_arn: job.rule_arn.clone(),
         target_id: job.target.id().to_string(),
         target_arn: job.target.arn().to_string(),
+        source: field("source"),
+        detail_type: field("detail-type"),
         attempt: job.attempt,
         outcome: "succeeded",
+        injected: false,
         status: None,
         error: None,
         started_ms,
-        finished_ms: now_ms(),
+        finished_ms: started_ms,
     }
 }

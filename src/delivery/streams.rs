@@ -11,9 +11,13 @@ use super::outbound::Outbound;
 use crate::model::arn::ParsedArn;
 use crate::transform::JsonPath;
 
-/// The partition key: `KinesisParameters.PartitionKeyPath` read from the event, or the event
-/// id when there is none (AWS's default).
+/// The partition key: a schedule's `PartitionKey`, or `KinesisParameters.PartitionKeyPath`
+/// read from the event, or the event id when there is none (AWS's default).
 fn partition_key(job: &DeliveryJob) -> String {
+    // A schedule's Kinesis target names its key outright (`KinesisParameters.PartitionKey`).
+    if let Some(key) = job.schedule.as_ref().and_then(|s| s.partition_key.clone()) {
+        return key;
+    }
     let path = job
         .target
         .kinesis_partition_key_path()

@@ -47,6 +47,11 @@ pub struct ParsedArn<'a> {
     pub resource: &'a str,
 }
 
+/// Whether an ARN names something in `scope` (its region and account).
+pub fn in_scope(arn: &str, scope: &Scope) -> bool {
+    parse(arn).is_some_and(|p| p.region == scope.region && p.account == scope.account)
+}
+
 pub fn parse(arn: &str) -> Option<ParsedArn<'_>> {
     let mut parts = arn.splitn(6, ':');
     if parts.next()? != "arn" {
@@ -75,6 +80,27 @@ pub fn parse_event_bus(arn: &str) -> Option<(Scope, String)> {
                 account: parsed.account.to_string(),
                 region: parsed.region.to_string(),
             },
+            name.to_string(),
+        )
+    })
+}
+
+/// `(scope, bus name, rule name)` of a rule ARN: `rule/NAME` on the default bus,
+/// `rule/BUS/NAME` on another (BUS may itself contain '/': partner buses).
+pub fn parse_rule(arn: &str) -> Option<(Scope, String, String)> {
+    let parsed = parse(arn)?;
+    let path = parsed.resource.strip_prefix("rule/")?;
+    if parsed.service != "events" || parsed.region.is_empty() || parsed.account.is_empty() {
+        return None;
+    }
+    let (bus, name) = path.rsplit_once('/').unwrap_or(("default", path));
+    (!bus.is_empty() && !name.is_empty()).then(|| {
+        (
+            Scope {
+                account: parsed.account.to_string(),
+                region: parsed.region.to_string(),
+            },
+            bus.to_string(),
             name.to_string(),
         )
     })

@@ -1,11 +1,17 @@
 //! Resources as plain structs, as they are stored and as handlers see them.
 
 pub mod arn;
+pub mod endpoint;
 pub mod event;
+pub mod event_source;
+pub mod policy;
+pub mod tag;
 pub mod time;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+
+pub use tag::Tag;
 
 /// Who is asking and where: every resource lives under (account, region).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -31,14 +37,28 @@ pub struct EventBus {
     pub kms_key_identifier: Option<String>,
     pub dead_letter_config: Option<Value>,
     pub log_config: Option<Value>,
-    pub tags: Vec<Value>,
+    #[serde(default, deserialize_with = "tag::lenient")]
+    pub tags: Vec<Tag>,
     pub creation_time_ms: i64,
     pub last_modified_time_ms: i64,
+    /// The resource-based policy (PutPermission), as the JSON document DescribeEventBus shows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<Value>,
 }
 
 impl EventBus {
     pub fn arn(&self) -> String {
         arn::event_bus(&self.scope, &self.name)
+    }
+
+    /// The policy as the JSON string of DescribeEventBus and ListEventBuses.
+    pub fn policy_text(&self) -> Option<String> {
+        self.policy.as_ref().map(Value::to_string)
+    }
+
+    /// `DeadLetterConfig.Arn`: the queue of what the bus's targets could not deliver.
+    pub fn dead_letter_arn(&self) -> Option<&str> {
+        self.dead_letter_config.as_ref()?.get("Arn")?.as_str()
     }
 }
 
@@ -175,7 +195,8 @@ pub struct Rule {
     pub managed_by: Option<String>,
     /// Set on the managed rule that feeds this archive (by archive name).
     pub archive: Option<String>,
-    pub tags: Vec<Value>,
+    #[serde(default, deserialize_with = "tag::lenient")]
+    pub tags: Vec<Tag>,
     pub targets: Vec<Target>,
 }
 

@@ -245,7 +245,12 @@ pub async fn list_api_destinations(
                     .is_none_or(|a| d.connection_arn == a)
         })
         .collect();
-    let (page, next_token) = paginate(destinations, req.next_token.as_deref(), req.limit)?;
+    let (page, next_token) = paginate(
+        "ListApiDestinations",
+        destinations,
+        req.next_token.as_deref(),
+        req.limit,
+    )?;
     Ok(ListApiDestinationsResponse {
         api_destinations: page
             .into_iter()

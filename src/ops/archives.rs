@@ -248,7 +248,12 @@ pub async fn list_archives(
                     .is_none_or(|s| e.archive.state.as_str() == s)
         })
         .collect();
-    let (page, next_token) = paginate(archives, req.next_token.as_deref(), req.limit)?;
+    let (page, next_token) = paginate(
+        "ListArchives",
+        archives,
+        req.next_token.as_deref(),
+        req.limit,
+    )?;
     Ok(ListArchivesResponse {
         archives: page
             .into_iter()

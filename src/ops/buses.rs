@@ -3,14 +3,15 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::bus_settings::{self, DeadLetterConfig, LogConfig};
+use super::tags::{TagInput, check_tag_members, into_tags};
 use super::{Empty, check_bus_name_or_arn, paginate, resolve_bus};
 use crate::app::App;
 use crate::error::ApiError;
 use crate::model::time::{Epoch, now_ms};
 use crate::model::{EventBus, Scope};
 use crate::ops::constraints::{
-    EVENT_BUS_DESCRIPTION, EVENT_BUS_NAME, EVENT_SOURCE_NAME, KMS_KEY_IDENTIFIER, LIMIT_MAX100,
-    NEXT_TOKEN,
+    EVENT_BUS_DESCRIPTION, EVENT_BUS_NAME, EVENT_SOURCE_NAME, LIMIT_MAX100, NEXT_TOKEN,
 };
 use crate::validate::Validator;
 
@@ -21,9 +22,9 @@ pub struct CreateEventBusRequest {
     event_source_name: Option<String>,
     description: Option<String>,
     kms_key_identifier: Option<String>,
-    dead_letter_config: Option<Value>,
-    log_config: Option<Value>,
-    tags: Option<Vec<Value>>,
+    dead_letter_config: Option<DeadLetterConfig>,
+    log_config: Option<LogConfig>,
+    tags: Option<Vec<TagInput>>,
 }
 
 #[derive(Serialize)]
@@ -58,17 +59,21 @@ pub async fn create_event_bus(
         "description",
         &EVENT_BUS_DESCRIPTION,
     );
-    v.string(
+    bus_settings::check_settings(
+        &mut v,
         req.kms_key_identifier.as_deref(),
-        "kmsKeyIdentifier",
-        &KMS_KEY_IDENTIFIER,
+        req.dead_letter_config.as_ref(),
+        req.log_config.as_ref(),
     );
+    check_tag_members(&mut v, req.tags.as_deref(), "tags");
     v.finish()?;
     let name = req.name.unwrap_or_default();
-    if let Some(source) = &req.event_source_name {
-        // Partner event sources are not emulated, so none exists to attach a bus to.
-        return Err(ApiError::not_found(format!(
-            "Event source {source} does not exist."
+    if let Some(source) = &req.event_source_name
+        && *source != name
+    {
+        // AWS: "the name must exactly match the name of the partner event source".
+        return Err(ApiError::validation(format!(
+            "Event bus name {name} must match the name of its event source {source}."
         )));
     }
     if name == "default" {
@@ -76,24 +81,32 @@ pub async fn create_event_bus(
             "Event bus name must not be default.".to_string(),
         ));
     }
-    if name.contains('/') {
+    if name.contains('/') && req.event_source_name.is_none() {
         // Only partner buses (named after their event source) may contain '/'.
         return Err(ApiError::validation(format!(
             "Event bus name must not contain '/': {name}"
         )));
     }
+    bus_settings::check_dead_letter_queue(scope, req.dead_letter_config.as_ref())?;
+    let tags = into_tags(req.tags)?;
     let now = now_ms();
-    let bus = app.catalog.create_bus(EventBus {
+    let bus = EventBus {
         scope: scope.clone(),
         name,
         description: req.description,
-        kms_key_identifier: req.kms_key_identifier,
-        dead_letter_config: req.dead_letter_config,
-        log_config: req.log_config,
-        tags: req.tags.unwrap_or_default(),
+        kms_key_identifier: req.kms_key_identifier.filter(|k| !k.is_empty()),
+        dead_letter_config: bus_settings::stored(req.dead_letter_config),
+        log_config: bus_settings::stored(req.log_config),
+        tags,
         creation_time_ms: now,
         last_modified_time_ms: now,
-    })?;
+        policy: None,
+    };
+    let bus = if req.event_source_name.is_some() {
+        app.catalog.create_partner_bus(bus)?
+    } else {
+        app.catalog.create_bus(bus)?
+    };
     app.store.flush().await.map_err(ApiError::storage)?;
     Ok(CreateEventBusResponse {
         event_bus_arn: bus.arn(),
@@ -123,6 +136,8 @@ pub struct DescribeEventBusResponse {
     dead_letter_config: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     log_config: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    policy: Option<String>,
     creation_time: Epoch,
     last_modified_time: Epoch,
 }
@@ -139,6 +154,7 @@ pub async fn describe_event_bus(
     let bus = app.catalog.bus(&bus_scope, &name)?;
     Ok(DescribeEventBusResponse {
         arn: bus.arn(),
+        policy: bus.policy_text(),
         name: bus.name,
         description: bus.description,
         kms_key_identifier: bus.kms_key_identifier,
@@ -164,6 +180,8 @@ pub struct EventBusItem {
     arn: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    policy: Option<String>,
     creation_time: Epoch,
     last_modified_time: Epoch,
 }
@@ -187,12 +205,18 @@ pub async fn list_event_buses(
     v.integer(req.limit, "limit", &LIMIT_MAX100);
     v.finish()?;
     let buses = app.catalog.buses(scope, req.name_prefix.as_deref());
-    let (page, next_token) = paginate(buses, req.next_token.as_deref(), req.limit)?;
+    let (page, next_token) = paginate(
+        "ListEventBuses",
+        buses,
+        req.next_token.as_deref(),
+        req.limit,
+    )?;
     Ok(ListEventBusesResponse {
         event_buses: page
             .into_iter()
             .map(|bus| EventBusItem {
                 arn: bus.arn(),
+                policy: bus.policy_text(),
                 name: bus.name,
                 description: bus.description,
                 creation_time: Epoch(bus.creation_time_ms),

@@ -536,7 +536,12 @@ pub async fn list_connections(
                     .is_none_or(|s| c.state.as_str() == s)
         })
         .collect();
-    let (page, next_token) = paginate(connections, req.next_token.as_deref(), req.limit)?;
+    let (page, next_token) = paginate(
+        "ListConnections",
+        connections,
+        req.next_token.as_deref(),
+        req.limit,
+    )?;
     Ok(ListConnectionsResponse {
         connections: page
             .into_iter()

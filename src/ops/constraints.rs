@@ -72,6 +72,21 @@ constraints! {
     EVENT_BUS_DESCRIPTION: String "EventBusDescription" max 512;
     KMS_KEY_IDENTIFIER: String "KmsKeyIdentifier" max 2048 pattern r"^[a-zA-Z0-9_\-/:]*$";
 
+    // Bus policies (PutPermission, RemovePermission).
+    NON_PARTNER_EVENT_BUS_NAME: String "NonPartnerEventBusName" min 1 max 256
+        pattern r"[\.\-_A-Za-z0-9]+";
+    ACTION: String "Action" min 1 max 64 pattern r"events:[a-zA-Z]+";
+    PRINCIPAL: String "Principal" min 1 max 12 pattern r"(\d{12}|\*)";
+    STATEMENT_ID: String "StatementId" min 1 max 64 pattern r"[a-zA-Z0-9-_]+";
+
+    // Tags (rules and event buses).
+    TAG_KEY: String "TagKey" min 1 max 128;
+    TAG_VALUE: String "TagValue" min 0 max 256;
+
+    // An event bus's settings.
+    /// `DeadLetterConfig.Arn`.
+    RESOURCE_ARN: String "ResourceArn" min 1 max 1600;
+
     // Paging, shared by the List* operations.
     NEXT_TOKEN: String "NextToken" min 1 max 2048;
     LIMIT_MAX100: Integer "LimitMax100" min 1 max 100;
@@ -97,8 +112,6 @@ constraints! {
     PUT_EVENTS_REQUEST_ENTRY_LIST: List "PutEventsRequestEntryList" min 1 max 10;
     TRACE_HEADER: String "TraceHeader" min 1 max 500;
     EVENT_RESOURCE: String "EventResource" max 2048;
-    /// Only its length is checked (global endpoints are not emulated, and the pattern never
-    /// was checked here); the pattern is kept so that the comparison with botocore sees it.
     ENDPOINT_ID: String "EndpointId" min 1 max 50 pattern r"^[A-Za-z0-9\-]+[\.][A-Za-z0-9\-]+$";
 
     // Archives and replays. The descriptions' `.*` is Java's, where AWS accepts any text;
@@ -112,6 +125,27 @@ constraints! {
     REPLAY_DESCRIPTION: String "ReplayDescription" max 512 pattern r".*" regex r"(?s).*";
     /// A replay's destination and its filter ARNs.
     ARN: String "Arn" min 1 max 1600;
+
+    // Partner event sources.
+    ACCOUNT_ID: String "AccountId" min 12 max 12 pattern r"\d{12}";
+    PARTNER_EVENT_SOURCE_NAME_PREFIX: String "PartnerEventSourceNamePrefix" min 1 max 256
+        pattern r"aws\.partner/[\.\-_A-Za-z0-9]+/[/\.\-_A-Za-z0-9]*";
+    EVENT_SOURCE_NAME_PREFIX: String "EventSourceNamePrefix" min 1 max 256
+        pattern r"[/\.\-_A-Za-z0-9]+";
+    PUT_PARTNER_EVENTS_REQUEST_ENTRY_LIST: List "PutPartnerEventsRequestEntryList" min 1 max 20;
+
+    // Global endpoints.
+    ENDPOINT_NAME: String "EndpointName" min 1 max 64 pattern r"[\.\-_A-Za-z0-9]+";
+    ENDPOINT_DESCRIPTION: String "EndpointDescription" max 512 pattern r".*" regex r"(?s).*";
+    HEALTH_CHECK: String "HealthCheck" min 1 max 1600
+        pattern r"^arn:aws([a-z]|\-)*:route53:::healthcheck/[\-a-z0-9]+$";
+    ROUTE: String "Route" min 9 max 20 pattern r"^[\-a-z0-9]+$";
+    HOME_REGION: String "HomeRegion" min 9 max 20 pattern r"^[\-a-z0-9]+$";
+    ENDPOINT_EVENT_BUS_LIST: List "EndpointEventBusList" min 2 max 2;
+    NON_PARTNER_EVENT_BUS_ARN: String "NonPartnerEventBusArn" min 1 max 512
+        pattern r"^arn:aws[a-z-]*:events:[a-z]+-[a-z-]+-\d+:\d{12}:event-bus/[\w.-]+$";
+    IAM_ROLE_ARN: String "IamRoleArn" min 1 max 256
+        pattern r"^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$";
 
     // Connections.
     CONNECTION_NAME: String "ConnectionName" min 1 max 64 pattern r"[\.\-_A-Za-z0-9]+";

@@ -9,7 +9,7 @@ use crate::catalog::RuleFilter;
 use crate::error::ApiError;
 use crate::model::Scope;
 use crate::model::event::{Event, envelope};
-use crate::model::time::{EpochMillis, now_ms};
+use crate::model::time::EpochMillis;
 use crate::ops::constraints::{
     ENDPOINT_ID, EVENT_RESOURCE, NON_PARTNER_EVENT_BUS_NAME_OR_ARN, PUT_EVENTS_REQUEST_ENTRY_LIST,
     TRACE_HEADER,
@@ -23,16 +23,18 @@ pub struct PutEventsRequest {
     endpoint_id: Option<String>,
 }
 
+/// Also the entry of PutPartnerEvents, whose members are these less `EventBusName` and
+/// `TraceHeader`.
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "PascalCase")]
 pub struct PutEventsRequestEntry {
-    time: Option<EpochMillis>,
-    source: Option<String>,
-    resources: Option<Vec<String>>,
-    detail_type: Option<String>,
-    detail: Option<String>,
-    event_bus_name: Option<String>,
-    trace_header: Option<String>,
+    pub time: Option<EpochMillis>,
+    pub source: Option<String>,
+    pub resources: Option<Vec<String>>,
+    pub detail_type: Option<String>,
+    pub detail: Option<String>,
+    pub event_bus_name: Option<String>,
+    pub trace_header: Option<String>,
 }
 
 #[derive(Serialize, Default)]
@@ -43,7 +45,7 @@ pub struct PutEventsResultEntry {
     #[serde(skip_serializing_if = "Option::is_none")]
     error_code: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    error_message: Option<&'static str>,
+    error_message: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -59,7 +61,7 @@ pub fn over_size_limit() -> ApiError {
 }
 
 /// An entry's size as AWS counts it ("Calculating PutEvents event entry size").
-fn entry_size(entry: &PutEventsRequestEntry) -> usize {
+pub fn entry_size(entry: &PutEventsRequestEntry) -> usize {
     let mut size = if entry.time.is_some() { 14 } else { 0 };
     size += entry.source.as_deref().map_or(0, str::len);
     size += entry.detail_type.as_deref().map_or(0, str::len);
@@ -117,7 +119,7 @@ fn java_date(ms: i64) -> String {
 }
 
 /// The per-entry checks, in AWS's order; `Ok` carries the parsed detail.
-fn check_entry(entry: &PutEventsRequestEntry) -> Result<Value, (&'static str, &'static str)> {
+pub fn check_entry(entry: &PutEventsRequestEntry) -> Result<Value, (&'static str, &'static str)> {
     const INVALID: &str = "InvalidArgument";
     if entry.source.as_deref().is_none_or(str::is_empty) {
         return Err((
@@ -188,13 +190,17 @@ pub async fn put_events(
             );
         }
     }
-    v.string_length(req.endpoint_id.as_deref(), "endpointId", &ENDPOINT_ID);
+    v.string(req.endpoint_id.as_deref(), "endpointId", &ENDPOINT_ID);
     v.finish()?;
     if entries.iter().map(entry_size).sum::<usize>() > app.config.max_put_events_bytes {
         return Err(over_size_limit());
     }
+    let endpoint = match req.endpoint_id.as_deref() {
+        Some(id) => Some(super::endpoints::route(app, scope, id)?),
+        None => None,
+    };
 
-    let now = now_ms();
+    let now = app.clock.now_ms();
     let mut results = Vec::with_capacity(entries.len());
     let mut events = Vec::with_capacity(entries.len());
     let mut failed = 0;
@@ -205,18 +211,42 @@ pub async fn put_events(
                 failed += 1;
                 results.push(PutEventsResultEntry {
                     error_code: Some(code),
-                    error_message: Some(message),
+                    error_message: Some(message.to_string()),
                     ..Default::default()
                 });
                 continue;
             }
         };
+        let (bus_scope, bus) = match &endpoint {
+            Some(route) => (
+                route.active.clone(),
+                route.bus_for(entry.event_bus_name.as_deref()),
+            ),
+            None => super::resolve_bus(scope, entry.event_bus_name.as_deref()),
+        };
+        let source = entry.source.as_deref().unwrap_or_default();
+        let detail_type = entry.detail_type.as_deref().unwrap_or_default();
+        if let Err((code, message)) = super::permissions::check_put_events_entry(
+            app,
+            scope,
+            &bus_scope,
+            &bus,
+            source,
+            detail_type,
+        ) {
+            failed += 1;
+            results.push(PutEventsResultEntry {
+                error_code: Some(code),
+                error_message: Some(message),
+                ..Default::default()
+            });
+            continue;
+        }
         let id = String::from(
             uuid::Uuid::new_v4()
                 .hyphenated()
                 .encode_lower(&mut uuid::Uuid::encode_buffer()),
         );
-        let (bus_scope, bus) = super::resolve_bus(scope, entry.event_bus_name.as_deref());
         let time_ms = entry.time.map_or(now, |t| t.0);
         let resources = entry
             .resources
@@ -224,16 +254,24 @@ pub async fn put_events(
             .into_iter()
             .map(Value::from)
             .collect();
+        // `account` is the sender's: events put on a bus of another account say who sent
+        // them (rules match on it, as AWS's PutPermission docs advise).
         let envelope = envelope(
             &id,
-            entry.detail_type.as_deref().unwrap_or_default(),
-            entry.source.as_deref().unwrap_or_default(),
-            &bus_scope.account,
+            detail_type,
+            source,
+            &scope.account,
             time_ms,
             &bus_scope.region,
             resources,
             detail,
         );
+        if let Some(route) = &endpoint
+            && let Some(replica) = &route.replica
+        {
+            let copy = route.replicated(&envelope);
+            events.push(Event::new(replica.clone(), bus.clone(), time_ms, copy, 0));
+        }
         events.push(Event::new(bus_scope, bus, time_ms, envelope, 0));
         results.push(PutEventsResultEntry {
             event_id: Some(id),

@@ -4,15 +4,23 @@
 
 pub mod api_destinations;
 pub mod archives;
+pub mod bus_settings;
 pub mod buses;
 pub mod connections;
 pub mod constraints;
+pub mod endpoints;
 pub mod events;
+pub mod partner_sources;
+pub mod permissions;
 pub mod replays;
+pub mod rule_names;
 pub mod rules;
+pub mod tags;
 pub mod targets;
 pub mod test_pattern;
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -119,9 +127,13 @@ operations! {
     "DescribeEventBus" => buses::describe_event_bus,
     "ListEventBuses" => buses::list_event_buses,
     "DeleteEventBus" => buses::delete_event_bus,
+    "PutPermission" => permissions::put_permission,
+    "RemovePermission" => permissions::remove_permission,
+    "UpdateEventBus" => bus_settings::update_event_bus,
     "PutRule" => rules::put_rule,
     "DescribeRule" => rules::describe_rule,
     "ListRules" => rules::list_rules,
+    "ListRuleNamesByTarget" => rule_names::list_rule_names_by_target,
     "DeleteRule" => rules::delete_rule,
     "EnableRule" => rules::enable_rule,
     "DisableRule" => rules::disable_rule,
@@ -150,6 +162,24 @@ operations! {
     "ListApiDestinations" => api_destinations::list_api_destinations,
     "UpdateApiDestination" => api_destinations::update_api_destination,
     "DeleteApiDestination" => api_destinations::delete_api_destination,
+    "TagResource" => tags::tag_resource,
+    "UntagResource" => tags::untag_resource,
+    "ListTagsForResource" => tags::list_tags_for_resource,
+    "CreatePartnerEventSource" => partner_sources::create_partner_event_source,
+    "DescribePartnerEventSource" => partner_sources::describe_partner_event_source,
+    "ListPartnerEventSources" => partner_sources::list_partner_event_sources,
+    "ListPartnerEventSourceAccounts" => partner_sources::list_partner_event_source_accounts,
+    "DeletePartnerEventSource" => partner_sources::delete_partner_event_source,
+    "ListEventSources" => partner_sources::list_event_sources,
+    "DescribeEventSource" => partner_sources::describe_event_source,
+    "ActivateEventSource" => partner_sources::activate_event_source,
+    "DeactivateEventSource" => partner_sources::deactivate_event_source,
+    "PutPartnerEvents" => partner_sources::put_partner_events,
+    "CreateEndpoint" => endpoints::create_endpoint,
+    "DescribeEndpoint" => endpoints::describe_endpoint,
+    "ListEndpoints" => endpoints::list_endpoints,
+    "UpdateEndpoint" => endpoints::update_endpoint,
+    "DeleteEndpoint" => endpoints::delete_endpoint,
 }
 
 pub async fn dispatch(
@@ -203,31 +233,43 @@ pub fn check_bus_name_or_arn(v: &mut Validator, value: Option<&str>, path: &str)
     v.string(value, path, &EVENT_BUS_NAME_OR_ARN);
 }
 
-/// Pages through `items` with an opaque token (the offset), as AWS's List* operations do.
+/// Pages through `items` with an opaque token (the operation and an offset), as AWS's List*
+/// operations do. A token is only good for the operation that issued it: any other token is
+/// refused with AWS's answer to an invalid NextToken.
 pub fn paginate<T>(
+    operation: &str,
     items: Vec<T>,
     next_token: Option<&str>,
     limit: Option<i64>,
 ) -> Result<(Vec<T>, Option<String>), ApiError> {
     let start = match next_token {
         None => 0,
-        Some(token) => decode_token(token)
+        Some(token) => decode_token(operation, token)
             .ok_or_else(|| ApiError::validation("The NextToken provided is invalid."))?,
     };
     let limit = limit.map(|l| l.clamp(1, 100) as usize).unwrap_or(100);
     let total = items.len();
     let page: Vec<T> = items.into_iter().skip(start).take(limit).collect();
     let end = start + page.len();
-    let next = (end < total).then(|| encode_token(end));
+    let next = (end < total).then(|| encode_token(operation, end));
     Ok((page, next))
 }
 
-fn encode_token(offset: usize) -> String {
-    format!("ebl1.{offset:x}")
+const TOKEN_VERSION: &str = "ebl2";
+
+fn encode_token(operation: &str, offset: usize) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{TOKEN_VERSION}|{operation}|{offset}"))
 }
 
-fn decode_token(token: &str) -> Option<usize> {
-    usize::from_str_radix(token.strip_prefix("ebl1.")?, 16).ok()
+fn decode_token(operation: &str, token: &str) -> Option<usize> {
+    let bytes = URL_SAFE_NO_PAD.decode(token).ok()?;
+    let text = String::from_utf8(bytes).ok()?;
+    let mut parts = text.split('|');
+    let (version, issuer, offset) = (parts.next()?, parts.next()?, parts.next()?);
+    if version != TOKEN_VERSION || issuer != operation || parts.next().is_some() {
+        return None;
+    }
+    offset.parse().ok()
 }
 
 #[cfg(test)]
@@ -237,17 +279,23 @@ mod tests {
     #[test]
     fn pages_until_no_token() {
         let items: Vec<u32> = (0..250).collect();
-        let (page, next) = paginate(items.clone(), None, Some(100)).unwrap();
+        let (page, next) = paginate("ListRules", items.clone(), None, Some(100)).unwrap();
         assert_eq!(page.len(), 100);
-        let (page, next) = paginate(items.clone(), next.as_deref(), Some(100)).unwrap();
+        let (page, next) =
+            paginate("ListRules", items.clone(), next.as_deref(), Some(100)).unwrap();
         assert_eq!(page[0], 100);
-        let (page, next) = paginate(items, next.as_deref(), Some(100)).unwrap();
+        let (page, next) = paginate("ListRules", items, next.as_deref(), Some(100)).unwrap();
         assert_eq!(page.len(), 50);
         assert!(next.is_none());
     }
 
     #[test]
     fn rejects_foreign_tokens() {
-        assert!(paginate(vec![1], Some("garbage"), None).is_err());
+        assert!(paginate("ListRules", vec![1], Some("garbage"), None).is_err());
+        let (_, token) = paginate("ListRules", vec![1, 2], None, Some(1)).unwrap();
+        let token = token.unwrap();
+        assert!(paginate("ListRules", vec![1, 2], Some(&token), None).is_ok());
+        let err = paginate("ListEventBuses", vec![1, 2], Some(&token), None).unwrap_err();
+        assert_eq!(err.message, "The NextToken provided is invalid.");
     }
 }

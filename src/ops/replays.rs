@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::paginate;
 use crate::app::App;
 use crate::error::{ApiError, ErrorCode};
-use crate::model::time::{Epoch, EpochMillis, now_ms};
+use crate::model::time::{Epoch, EpochMillis};
 use crate::model::{Replay, ReplayState, Scope, arn};
 use crate::ops::constraints::{
     ARCHIVE_ARN, ARN, LIMIT_MAX100, NEXT_TOKEN, REPLAY_DESCRIPTION, REPLAY_NAME,
@@ -109,7 +109,7 @@ pub async fn start_replay(
     // A window that ends in the future is accepted, as on AWS: the replay replays what the
     // archive holds when its walk gets there and completes (AWS's docs do not say that it
     // waits for the rest of the window; it was seen reaching COMPLETED).
-    let now = now_ms();
+    let now = app.clock.now_ms();
     let cross_bus = || {
         ApiError::validation(
             "Parameter Destination.Arn is not valid. Reason: Cross event bus replay is not permitted.",
@@ -294,7 +294,8 @@ pub async fn list_replays(
                     .is_none_or(|a| r.event_source_arn == a)
         })
         .collect();
-    let (page, next_token) = paginate(replays, req.next_token.as_deref(), req.limit)?;
+    let (page, next_token) =
+        paginate("ListReplays", replays, req.next_token.as_deref(), req.limit)?;
     Ok(ListReplaysResponse {
         replays: page
             .into_iter()

@@ -1,8 +1,8 @@
 //! PutRule, DescribeRule, ListRules, DeleteRule, EnableRule, DisableRule.
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
+use super::tags::{TagInput, check_tag_members, into_tags};
 use super::{Empty, check_bus_name_or_arn, paginate, resolve_bus};
 use crate::app::App;
 use crate::error::ApiError;
@@ -34,7 +34,7 @@ pub struct PutRuleRequest {
     state: Option<String>,
     description: Option<String>,
     role_arn: Option<String>,
-    tags: Option<Vec<Value>>,
+    tags: Option<Vec<TagInput>>,
     event_bus_name: Option<String>,
 }
 
@@ -61,9 +61,11 @@ pub async fn put_rule(
     v.string(req.description.as_deref(), "description", &RULE_DESCRIPTION);
     v.string(req.role_arn.as_deref(), "roleArn", &ROLE_ARN);
     check_bus_name_or_arn(&mut v, req.event_bus_name.as_deref(), "eventBusName");
+    check_tag_members(&mut v, req.tags.as_deref(), "tags");
     let compiled = compile_pattern(&mut v, req.event_pattern.as_deref());
     v.finish()?;
     let pattern = compiled.transpose()?;
+    let tags = into_tags(req.tags)?;
     if req.event_pattern.is_none() && req.schedule_expression.is_none() {
         return Err(ApiError::validation(
             "Parameter(s) EventPattern or ScheduleExpression must be specified.",
@@ -98,7 +100,7 @@ pub async fn put_rule(
             role_arn: req.role_arn,
             managed_by: None,
             archive: None,
-            tags: req.tags.unwrap_or_default(),
+            tags,
             targets: Vec::new(),
         },
         pattern,
@@ -229,7 +231,7 @@ pub async fn list_rules(
     let rules = app
         .catalog
         .rules(&bus_scope, &bus, req.name_prefix.as_deref())?;
-    let (page, next_token) = paginate(rules, req.next_token.as_deref(), req.limit)?;
+    let (page, next_token) = paginate("ListRules", rules, req.next_token.as_deref(), req.limit)?;
     Ok(ListRulesResponse {
         rules: page
             .into_iter()

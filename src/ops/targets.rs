@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use super::{check_bus_name_or_arn, paginate};
 use crate::app::App;
 use crate::error::{ApiError, ErrorCode};
-use crate::model::{Scope, Target};
+use crate::model::{Scope, Target, arn};
 use crate::ops::constraints::{
     LIMIT_MAX100, MAXIMUM_EVENT_AGE_IN_SECONDS, MAXIMUM_RETRY_ATTEMPTS, NEXT_TOKEN, ROLE_ARN,
     RULE_NAME, TARGET_ARN, TARGET_ID, TARGET_ID_LIST, TARGET_INPUT, TARGET_INPUT_PATH, TARGET_LIST,
@@ -125,17 +125,47 @@ pub async fn put_targets(
     for target in &targets {
         InputSpec::from_target(target).map_err(ApiError::validation)?;
     }
-    app.catalog.put_targets(
-        &bus_scope,
-        &bus,
-        &rule,
-        targets.into_iter().map(Target).collect(),
-    )?;
+    let mut failed_entries = Vec::new();
+    let mut accepted = Vec::new();
+    for target in targets.into_iter().map(Target) {
+        match refusal(&target) {
+            Some(error_message) => failed_entries.push(FailedEntry {
+                target_id: target.id().to_string(),
+                error_code: "ValidationException".to_string(),
+                error_message,
+            }),
+            None => accepted.push(target),
+        }
+    }
+    let maps: Vec<_> = accepted.iter().map(|t| t.0.clone()).collect();
+    super::permissions::check_bus_targets(app, &bus_scope, &bus, &rule, &maps)?;
+    app.catalog.put_targets(&bus_scope, &bus, &rule, accepted)?;
     app.store.flush().await.map_err(ApiError::storage)?;
     Ok(TargetsResultResponse {
-        failed_entry_count: 0,
-        failed_entries: Vec::new(),
+        failed_entry_count: failed_entries.len(),
+        failed_entries,
     })
+}
+
+/// Why AWS refuses this one target while adding the others of the request (a failed entry,
+/// not an exception): an `Arn` that is no ARN, and a FIFO queue without the
+/// `SqsParameters` its messages need. Both texts are AWS's. Everything else wrong with a
+/// target fails the whole request, as above.
+fn refusal(target: &Target) -> Option<String> {
+    let target_arn = target.arn();
+    let Some(parsed) = arn::parse(target_arn).filter(|p| !p.service.is_empty()) else {
+        return Some(format!(
+            "Parameter {target_arn} is not valid. Reason: Provided Arn is not in correct format."
+        ));
+    };
+    let has_sqs_parameters = target.0.get("SqsParameters").is_some_and(|p| !p.is_null());
+    if parsed.service == "sqs" && parsed.resource.ends_with(".fifo") && !has_sqs_parameters {
+        return Some(format!(
+            "Parameter(s) SqsParameters must be specified for target: {}.",
+            target.id()
+        ));
+    }
+    None
 }
 
 /// Finishes validation with the `rule` member and resolves the rule's bus.
@@ -158,7 +188,6 @@ pub struct RemoveTargetsRequest {
     rule: Option<String>,
     event_bus_name: Option<String>,
     ids: Option<Vec<String>>,
-    #[allow(dead_code)]
     force: Option<bool>,
 }
 
@@ -181,7 +210,9 @@ pub async fn remove_targets(
     }
     check_bus_name_or_arn(&mut v, req.event_bus_name.as_deref(), "eventBusName");
     let (bus_scope, bus, rule) = validated_rule(v, req.rule, req.event_bus_name, scope)?;
-    app.catalog.remove_targets(&bus_scope, &bus, &rule, &ids)?;
+    let force = req.force.unwrap_or(false);
+    app.catalog
+        .remove_targets(&bus_scope, &bus, &rule, &ids, force)?;
     app.store.flush().await.map_err(ApiError::storage)?;
     Ok(TargetsResultResponse {
         failed_entry_count: 0,
@@ -219,7 +250,12 @@ pub async fn list_targets_by_rule(
     let compiled = app.catalog.rule(&bus_scope, &bus, &rule)?;
     let targets: Vec<Map<String, Value>> =
         compiled.rule.targets.iter().map(|t| t.0.clone()).collect();
-    let (page, next_token) = paginate(targets, req.next_token.as_deref(), req.limit)?;
+    let (page, next_token) = paginate(
+        "ListTargetsByRule",
+        targets,
+        req.next_token.as_deref(),
+        req.limit,
+    )?;
     Ok(ListTargetsByRuleResponse {
         targets: page,
         next_token,

@@ -266,6 +266,22 @@ where
     }
 }
 
+/// Every leaf at `path` (what a field at that path is matched against), for explanations.
+pub(crate) fn leaves<'e>(event: &'e Value, path: &str) -> Vec<&'e Value> {
+    let mut found = Vec::new();
+    visit(
+        event,
+        &PathSpec::new(path),
+        0,
+        &mut Vec::new(),
+        &mut |leaf, _| {
+            found.push(leaf);
+            false
+        },
+    );
+    found
+}
+
 /// A compiled field of a rule.
 #[derive(Debug, Clone)]
 pub(crate) struct Field {

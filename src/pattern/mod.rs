@@ -61,11 +61,13 @@
 
 mod cidr;
 mod compile;
+mod explain;
 mod json;
 mod matcher;
 mod numeric;
 mod wildcard;
 
+pub use explain::{Explanation, Mismatch, explain};
 pub use matcher::{EventPath, IndexKey};
 use serde_json::Value;
 

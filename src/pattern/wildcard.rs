@@ -78,6 +78,19 @@ impl Wildcard {
         Ok(Wildcard { toks, segments })
     }
 
+    /// The operand as a pattern writes it (stars, and escapes for literal `*` and `\`).
+    pub(crate) fn text(&self) -> String {
+        let mut bytes = Vec::with_capacity(self.toks.len());
+        for t in &self.toks {
+            match t {
+                WTok::Star => bytes.push(b'*'),
+                WTok::Byte(c @ (b'*' | b'\\')) => bytes.extend([b'\\', *c]),
+                WTok::Byte(c) => bytes.push(*c),
+            }
+        }
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
     /// Whether `text` matches the whole pattern.
     pub(crate) fn matches(&self, text: &str) -> bool {
         let t = text.as_bytes();

@@ -233,8 +233,15 @@ impl Cron {
 
     fn next_after(&self, after_ms: i64) -> Option<i64> {
         let start = OffsetDateTime::from_unix_timestamp(after_ms.div_euclid(1000) + 60).ok()?;
-        let mut date = start.date();
-        let mut from_minute = u32::from(start.hour()) * 60 + u32::from(start.minute());
+        let from_minute = u32::from(start.hour()) * 60 + u32::from(start.minute());
+        let (date, minute_of_day) = self.next_civil(start.date(), from_minute)?;
+        let midnight = date.midnight().assume_utc().unix_timestamp();
+        Some((midnight + i64::from(minute_of_day) * 60) * 1000)
+    }
+
+    /// The first (date, minute of the day) at or after `from_minute` of `date` that the
+    /// expression names, in civil time: rules read it as UTC, Scheduler in a time zone.
+    pub fn next_civil(&self, mut date: Date, mut from_minute: u32) -> Option<(Date, u32)> {
         for _ in 0..SEARCH_DAYS {
             let year_ok =
                 (1970..=2199).contains(&date.year()) && self.years[(date.year() - 1970) as usize];
@@ -242,8 +249,7 @@ impl Cron {
                 for minute_of_day in from_minute..24 * 60 {
                     let (h, m) = (minute_of_day / 60, minute_of_day % 60);
                     if self.hours & (1 << h) != 0 && self.minutes & (1 << m) != 0 {
-                        let midnight = date.midnight().assume_utc().unix_timestamp();
-                        return Some((midnight + i64::from(minute_of_day) * 60) * 1000);
+                        return Some((date, minute_of_day));
                     }
                 }
             }

@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+mod dir_lock;
 mod event_log;
 
 use event_log::{Append, EventLog, Floor};
@@ -52,10 +53,15 @@ pub enum Collection {
     ApiDestinations,
     /// Deliveries that were pending when the server stopped.
     PendingDeliveries,
+    EventSources,
+    Endpoints,
+    /// EventBridge Scheduler: schedule groups and schedules (with their progress).
+    ScheduleGroups,
+    Schedules,
 }
 
 impl Collection {
-    const ALL: [Collection; 7] = [
+    const ALL: [Collection; 11] = [
         Collection::Buses,
         Collection::Rules,
         Collection::Archives,
@@ -63,6 +69,10 @@ impl Collection {
         Collection::Connections,
         Collection::ApiDestinations,
         Collection::PendingDeliveries,
+        Collection::EventSources,
+        Collection::Endpoints,
+        Collection::ScheduleGroups,
+        Collection::Schedules,
     ];
 
     fn tree_name(self) -> &'static str {
@@ -74,6 +84,10 @@ impl Collection {
             Collection::Connections => "connections",
             Collection::ApiDestinations => "api-destinations",
             Collection::PendingDeliveries => "pending-deliveries",
+            Collection::EventSources => "event-sources",
+            Collection::Endpoints => "endpoints",
+            Collection::ScheduleGroups => "schedule-groups",
+            Collection::Schedules => "schedules",
         }
     }
 }
@@ -101,6 +115,9 @@ pub struct Store {
     flusher: Option<Arc<Flusher>>,
     /// Serializes removals and packing, as the log requires (and floors merge one at a time).
     removals: Arc<std::sync::Mutex<()>>,
+    /// One server per data folder (none for a temporary store). Last, so that it is released
+    /// after the database and the log are closed.
+    _dir_lock: Option<Arc<dir_lock::DirLock>>,
 }
 
 type FlushWaiter = tokio::sync::oneshot::Sender<Result<(), String>>;
@@ -215,6 +232,10 @@ impl Store {
         cache_bytes: u64,
         segment_bytes: u64,
     ) -> StoreResult<Store> {
+        let dir_lock = dir
+            .map(dir_lock::DirLock::acquire)
+            .transpose()?
+            .map(Arc::new);
         let config = sled::Config::new().cache_capacity(cache_bytes);
         let config = match dir {
             Some(dir) => config.path(dir),
@@ -270,6 +291,7 @@ impl Store {
             flusher,
             removals: Default::default(),
             db,
+            _dir_lock: dir_lock,
         })
     }
 

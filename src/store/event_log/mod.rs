@@ -62,6 +62,10 @@ struct Writer {
     unsynced: Vec<Arc<File>>,
     dir_dirty: bool,
     buf: Vec<u8>,
+    /// A write failed part way (a full disk): the bytes past `len` must go before the next
+    /// append, or a restart would cut the segment at the damaged record and lose what
+    /// followed it.
+    needs_repair: bool,
 }
 
 pub struct EventLog {
@@ -124,6 +128,7 @@ impl EventLog {
                 unsynced: Vec::new(),
                 dir_dirty: true,
                 buf: Vec::new(),
+                needs_repair: false,
             }),
             index: RwLock::new(index),
             files: RwLock::new(files),
@@ -158,6 +163,9 @@ impl EventLog {
     pub fn append(&self, events: &[Append<'_>]) -> StoreResult<()> {
         let mut writer = self.lock_writer();
         let w = &mut *writer;
+        if w.needs_repair {
+            self.repair(w)?;
+        }
         let mut start = 0;
         while start < events.len() {
             // Fill the current segment, sealing it when full.
@@ -181,10 +189,11 @@ impl EventLog {
                 end += 1;
             }
             if let Err(e) = (&*w.file).write_all(&w.buf) {
-                // Whatever part reached the file ends in a damaged record or is never indexed;
-                // a new segment keeps later records readable.
+                // Whatever part reached the file is a damaged record: cut it off before
+                // anything else is appended (now, or at the next append if that fails too).
                 w.entries.truncate(first_entry);
-                let _ = self.seal(w);
+                w.needs_repair = true;
+                let _ = self.repair(w);
                 return Err(StoreError(format!("appending to the archive log: {e}")));
             }
             w.len += w.buf.len() as u64;
@@ -197,6 +206,20 @@ impl EventLog {
             start = end;
         }
         Ok(())
+    }
+
+    /// Removes the bytes a failed write left past the last whole record: the file is cut back
+    /// (which frees space, so it works on a full disk), or, failing that, the segment is
+    /// sealed and a new one started.
+    fn repair(&self, w: &mut Writer) -> StoreResult<()> {
+        // Segments are opened for appending: after the cut, writes go on at `len`.
+        if w.file.set_len(w.len).is_ok() || self.seal(w).is_ok() {
+            w.needs_repair = false;
+            return Ok(());
+        }
+        Err(StoreError(
+            "the archive log could not be repaired after a failed write (is the disk full?)".into(),
+        ))
     }
 
     /// Closes the current segment (its index file is written in the background once it is
@@ -250,8 +273,14 @@ impl EventLog {
             )
         };
         for file in sealed.iter().chain(&current) {
-            file.sync_data()
-                .map_err(|e| StoreError(format!("syncing the archive log: {e}")))?;
+            if let Err(e) = file.sync_data() {
+                // Nothing is acknowledged; the next sync tries the same files again.
+                let mut w = self.lock_writer();
+                w.dirty |= current.is_some();
+                w.unsynced.extend(sealed.iter().cloned());
+                w.dir_dirty |= dir_dirty;
+                return Err(StoreError(format!("syncing the archive log: {e}")));
+            }
         }
         if dir_dirty {
             File::open(&self.dir)
