@@ -250,7 +250,9 @@ impl Firing {
 /// on a manual clock, what a move made due (moves also fire each step themselves).
 pub fn spawn(firing: &Arc<Firing>) {
     let weak: Weak<Firing> = Arc::downgrade(firing);
-    let schedules = firing.schedules.clone();
+    // Only the notification is held: a task holding the schedules would keep the store
+    // (and the data folder's lock) after the server stopped.
+    let changed = firing.schedules.changed.clone();
     tokio::spawn(async move {
         if let Some(firing) = weak.upgrade() {
             firing.catch_up(firing.clock.now_ms());
@@ -264,7 +266,7 @@ pub fn spawn(firing: &Arc<Firing>) {
             let wait = next.map_or(MAX_SLEEP_MS, |at| (at - now).clamp(0, MAX_SLEEP_MS));
             tokio::select! {
                 _ = tokio::time::sleep(Duration::from_millis(wait as u64)) => {}
-                _ = schedules.changed.notified() => {}
+                _ = changed.notified() => {}
             }
         }
     });

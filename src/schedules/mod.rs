@@ -10,7 +10,7 @@
 pub mod model;
 
 use std::collections::VecDeque;
-use std::sync::{Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use tokio::sync::Notify;
 
@@ -40,7 +40,7 @@ pub struct Schedules {
     store: Store,
     data: RwLock<Data>,
     /// Woken on every change, so the firing service looks again at once.
-    pub changed: Notify,
+    pub changed: Arc<Notify>,
     delete_tokens: Mutex<VecDeque<(Scope, String, String)>>,
 }
 
@@ -72,7 +72,7 @@ impl Schedules {
         Ok(Schedules {
             store,
             data: RwLock::new(Data { groups, schedules }),
-            changed: Notify::new(),
+            changed: Arc::new(Notify::new()),
             delete_tokens: Mutex::new(VecDeque::new()),
         })
     }

@@ -14,6 +14,9 @@ use super::{StoreError, StoreResult};
 
 pub const LOCK_FILE: &str = "eventbridge-local.lock";
 
+/// How long a held lock is waited for before the start is refused.
+const RELEASE_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Held for as long as the store is open.
 #[derive(Debug)]
 pub struct DirLock {
@@ -32,7 +35,17 @@ impl DirLock {
             .truncate(false)
             .open(&path)
             .map_err(|e| StoreError(format!("cannot open {}: {e}", path.display())))?;
-        match file.try_lock() {
+        // A server that is stopping (a restart, or one in this same process whose last
+        // handles are going) lets go within moments: wait a little before calling it taken.
+        let deadline = std::time::Instant::now() + RELEASE_WAIT;
+        let mut attempt = file.try_lock();
+        while matches!(attempt, Err(TryLockError::WouldBlock))
+            && std::time::Instant::now() < deadline
+        {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            attempt = file.try_lock();
+        }
+        match attempt {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
                 let mut holder = String::new();
