@@ -40,6 +40,8 @@ async fn main() -> std::process::ExitCode {
     // must shut down gracefully, not kill the process.
     let shutdown = shutdown_signal();
     println!("eventbridge-local listening on http://{addr}");
+    // On stderr: scripts read stdout's single line for the address.
+    eprintln!("eventbridge-local console: http://{addr}/_local/console");
     let _ = std::io::stdout().flush();
     eventbridge_local::run(listener, app, shutdown).await;
     std::process::ExitCode::SUCCESS

@@ -184,6 +184,35 @@ impl RecentEvents {
         (found, total)
     }
 
+    /// The events of one bus that arrived after `after_seq` (all when `None`), oldest first,
+    /// at most the newest `limit`: what a live view adds since it last looked. Walks the
+    /// ring from its newest end, so a caught-up reader costs little.
+    pub fn since(
+        &self,
+        scope: &Scope,
+        bus: &str,
+        after_seq: Option<u64>,
+        limit: usize,
+    ) -> Vec<Received> {
+        let ring = {
+            let buses = self.buses.read().unwrap_or_else(|e| e.into_inner());
+            match buses.get(scope).and_then(|b| b.get(bus)) {
+                Some(ring) => ring.clone(),
+                None => return Vec::new(),
+            }
+        };
+        let ring = lock(&ring);
+        let mut found: Vec<Received> = ring
+            .iter()
+            .rev()
+            .take_while(|r| after_seq.is_none_or(|after| r.seq > after))
+            .take(limit)
+            .cloned()
+            .collect();
+        found.reverse();
+        found
+    }
+
     /// Forgets the events of one scope (or all).
     pub fn clear(&self, scope: Option<&Scope>) {
         let mut buses = self.buses.write().unwrap_or_else(|e| e.into_inner());
@@ -269,6 +298,14 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(ids(&by_rule), ["2"]);
+        let since: Vec<u64> = recent
+            .since(&scope, "x", None, 10)
+            .iter()
+            .map(|r| r.seq)
+            .collect();
+        assert_eq!(since.len(), 2);
+        assert_eq!(recent.since(&scope, "x", Some(since[0]), 10).len(), 1);
+        assert_eq!(recent.since(&scope, "x", None, 1)[0].seq, since[1]);
         recent.clear(Some(&scope));
         assert!(ids(&EventFilter::default()).is_empty());
     }
