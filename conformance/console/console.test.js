@@ -170,5 +170,5 @@ test("the bus page is the console's front: a screenshot for the README", async (
   const id = await sendFromConsole("shop.orders", { total: 180, item: "book" });
   await page.locator(`tr.event-row[data-event-id="${id}"]`).click();
   await page.locator("#deliveries tr.delivery").first().waitFor();
-  await page.screenshot({ path: join(SHOTS, "console.png"), fullPage: false });
+  await page.screenshot({ path: join(SHOTS, "console.png"), fullPage: true });
 });
