@@ -153,6 +153,8 @@ function sendForm(busName, result) {
   const detail = h("textarea", { name: "detail", rows: 4, "aria-label": "detail" }, '{"hello": "world"}');
   const read = () => ({ Source: source.value, DetailType: detailType.value, Detail: detail.value, EventBusName: busName });
   const send = async (really) => {
+    // Cleared at once: what shows next is this event's answer.
+    fill(result, h("p", { class: "muted" }, "Sending…"));
     try {
       const entry = read();
       let explained;

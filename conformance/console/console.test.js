@@ -166,6 +166,62 @@ test("a replay started from the console runs to COMPLETED with its progress", as
   await page.screenshot({ path: join(SHOTS, "replay.png"), fullPage: true });
 });
 
+test("the live list stays bounded and current at a thousand events a second", async () => {
+  await aws("CreateEventBus", { Name: "busy" });
+  await page.goto(`${BASE}/_local/console#/bus/busy`);
+  await page.locator("#live-status", { hasText: "live" }).waitFor();
+  const started = Date.now();
+  let sent = 0;
+  let lastId;
+  while (Date.now() - started < 3000) {
+    const tick = Date.now();
+    const answer = await aws("PutEvents", { Entries: Array.from({ length: 10 }, (_, i) => ({ EventBusName: "busy", Source: "load", DetailType: "Tick", Detail: JSON.stringify({ n: sent + i }) })) });
+    sent += 10;
+    lastId = answer.Entries[9].EventId;
+    await new Promise((r) => setTimeout(r, Math.max(0, 10 - (Date.now() - tick))));
+  }
+  assert.ok(sent >= 1000, `sent only ${sent}`);
+  await page.locator(`tr.event-row[data-event-id="${lastId}"]`).waitFor();
+  assert.equal(await page.locator("tr.event-row").count(), 200);
+  const clicked = Date.now();
+  await page.locator(`tr.event-row[data-event-id="${lastId}"]`).click();
+  await page.locator("#event-detail h2", { hasText: lastId }).waitFor();
+  assert.ok(Date.now() - clicked < 2000, "the page answered a click slowly");
+  await page.screenshot({ path: join(SHOTS, "busy.png"), fullPage: false });
+});
+
+test("scheduled rules and Scheduler schedules show their next instants", async () => {
+  await aws("PutRule", { Name: "every-five", ScheduleExpression: "rate(5 minutes)" });
+  await page.goto(`${BASE}/_local/console#/schedules`);
+  await page.getByRole("heading", { name: "Scheduled rules" }).waitFor();
+  const row = page.locator("tr", { hasText: "every-five" });
+  await until("the rule's next instant", async () => {
+    await page.reload();
+    await row.waitFor();
+    return /\d{4}-\d\d-\d\d \d\d:\d\d/.test(await row.innerText());
+  });
+  assert.match(await row.innerText(), /rate\(5 minutes\)/);
+  const created = await fetch(`${BASE}/schedules/nightly`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: AUTH.replace("/events/", "/scheduler/") },
+    body: JSON.stringify({
+      ScheduleExpression: "cron(0 2 * * ? *)",
+      ScheduleExpressionTimezone: "Europe/Paris",
+      FlexibleTimeWindow: { Mode: "OFF" },
+      Target: { Arn: busArn("sink"), RoleArn: `arn:aws:iam::${ACCOUNT}:role/scheduler`, EventBridgeParameters: { DetailType: "Nightly", Source: "console.test" } },
+    }),
+  });
+  assert.equal(created.status, 200, await created.text());
+  const schedule = page.locator("tr", { hasText: "nightly" });
+  await until("the schedule's next instant", async () => {
+    await page.reload();
+    await schedule.waitFor();
+    return / 0[01]:00:00/.test(await schedule.innerText());
+  });
+  assert.match(await schedule.innerText(), /Europe\/Paris/);
+  await page.screenshot({ path: join(SHOTS, "schedules.png"), fullPage: false });
+});
+
 test("the bus page is the console's front: a screenshot for the README", async () => {
   const id = await sendFromConsole("shop.orders", { total: 180, item: "book" });
   await page.locator(`tr.event-row[data-event-id="${id}"]`).click();
