@@ -75,6 +75,8 @@ pub struct RecentEvents {
     buses: RwLock<HashMap<Scope, HashMap<String, Ring>>>,
     seq: AtomicU64,
     changed: Notify,
+    /// Set at shutdown: live readers (the console's streams) end instead of waiting.
+    closed: std::sync::atomic::AtomicBool,
 }
 
 fn lock(ring: &Ring) -> std::sync::MutexGuard<'_, VecDeque<Received>> {
@@ -89,6 +91,7 @@ impl RecentEvents {
             buses: RwLock::new(HashMap::new()),
             seq: AtomicU64::new(0),
             changed: Notify::new(),
+            closed: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -100,6 +103,17 @@ impl RecentEvents {
     /// Notified whenever events are recorded.
     pub fn changed(&self) -> &Notify {
         &self.changed
+    }
+
+    /// Tells live readers to end (the server is shutting down and waits for its
+    /// connections).
+    pub fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+        self.changed.notify_waiters();
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::SeqCst)
     }
 
     fn ring(&self, scope: &Scope, bus: &str) -> Ring {

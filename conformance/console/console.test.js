@@ -222,6 +222,22 @@ test("scheduled rules and Scheduler schedules show their next instants", async (
   await page.screenshot({ path: join(SHOTS, "schedules.png"), fullPage: false });
 });
 
+test("another site cannot change state through the console's endpoints", async () => {
+  // What a page on another site could send the server from the user's browser.
+  const foreign = await fetch(`${BASE}/`, {
+    method: "POST",
+    headers: { "content-type": "application/x-amz-json-1.1", "x-amz-target": "AWSEvents.DisableRule", authorization: AUTH, origin: "http://evil.test" },
+    body: JSON.stringify({ Name: "orders", EventBusName: "shop" }),
+  });
+  assert.equal(foreign.status, 403);
+  const reset = await fetch(`${BASE}/_local/reset`, { method: "POST", headers: { origin: "http://evil.test" } });
+  assert.equal(reset.status, 403);
+  assert.equal((await aws("DescribeRule", { Name: "orders", EventBusName: "shop" })).State, "ENABLED");
+  // The console's pages are not to be framed by other sites.
+  const response = await fetch(`${BASE}/_local/console`);
+  assert.match(response.headers.get("content-security-policy"), /frame-ancestors 'none'/);
+});
+
 test("the bus page is the console's front: a screenshot for the README", async () => {
   const id = await sendFromConsole("shop.orders", { total: 180, item: "book" });
   await page.locator(`tr.event-row[data-event-id="${id}"]`).click();

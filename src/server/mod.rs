@@ -86,6 +86,8 @@ pub async fn run(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Out
         }
     }
     drop(listener);
+    // Live streams end now rather than hold up the drain below.
+    app.router.recent.close();
     if tokio::time::timeout(Duration::from_secs(5), graceful.shutdown())
         .await
         .is_err()

@@ -6,7 +6,7 @@
 //! Cheap for PutEvents and bounded for the browser: the stream wakes on the ring's notify,
 //! then waits a beat so that a thousand events a second go out as ten messages, each with at
 //! most the newest `MAX_BATCH`. A stream ends after `MAX_LIFE` (the browser reconnects by
-//! itself), so that no connection holds up the server's shutdown for long.
+//! itself); all end when the server shuts down.
 
 use std::convert::Infallible;
 use std::pin::Pin;
@@ -84,6 +84,9 @@ pub fn stream(app: Arc<App>, req: Request<Incoming>) -> Response<BoxBody<Bytes, 
             let notified = recent.changed().notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
+            if recent.is_closed() {
+                return;
+            }
             let batch = recent.since(&scope, &bus, last, MAX_BATCH);
             if let Some(newest) = batch.last() {
                 last = Some(newest.seq);
