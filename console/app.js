@@ -103,7 +103,7 @@ async function bus(name) {
       { class: "panel" },
       h("h2", {}, "Events arriving ", status),
       h("p", { class: "muted" }, `The newest ${LIVE_MAX}, live. Click one for its deliveries and why the other rules did not match.`),
-      h("table", { class: "events" }, h("thead", {}, h("tr", {}, ["Received", "Event id", "Source", "Detail type", "Matched rules"].map((x) => h("th", {}, x)))), live),
+      h("div", { class: "scroll" }, h("table", { class: "events" }, h("thead", {}, h("tr", {}, ["Received", "Event id", "Source", "Detail type", "Matched rules"].map((x) => h("th", {}, x)))), live)),
     ),
     detail,
   );
@@ -185,7 +185,7 @@ function sendForm(busName, result) {
 }
 
 /** Which rules an event matches and, for the others, why not. */
-function explanation(answer) {
+function explanation(answer, heading = true) {
   const rows = answer.rules.map((r) =>
     h(
       "tr",
@@ -203,7 +203,7 @@ function explanation(answer) {
   return h(
     "div",
     { class: "explanation" },
-    answer.sentId ? h("p", {}, "Sent event ", h("code", {}, answer.sentId)) : h("p", {}, "Not sent: the patterns only."),
+    !heading ? null : answer.sentId ? h("p", {}, "Sent event ", h("code", {}, answer.sentId)) : h("p", {}, "Not sent: the patterns only."),
     table(["Rule", "", "Why"], rows, "The bus has no rules."),
   );
 }
@@ -218,7 +218,7 @@ async function showEvent(busName, e, panel) {
     h("div", { class: "columns" }, h("div", {}, h("h3", {}, "Envelope"), code(e.event)), h("div", {}, h("h3", {}, "Delivery attempts"), deliveries, h("h3", {}, "Rules"), why)),
   );
   localPost("explain", { eventId: e.eventId, eventBusName: busName })
-    .then((a) => fill(why, explanation({ ...a, sentId: e.eventId })))
+    .then((a) => fill(why, explanation(a, false)))
     .catch((err) => fill(why, h("div", { class: "error" }, err.message)));
   // Deliveries keep coming (retries): refresh while the panel shows this event.
   let shown = true;
