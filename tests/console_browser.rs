@@ -98,7 +98,14 @@ fn node_modules(suite: &Path) -> Result<(), String> {
 /// Starts the binary on an ephemeral port; returns it and its URL.
 fn start_server() -> (Server, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_eventbridge-local"))
-        .args(["--port", "0", "--in-memory"])
+        // Replays slow enough for the page to see them run (and to cancel one).
+        .args([
+            "--port",
+            "0",
+            "--in-memory",
+            "--replay-max-events-per-second",
+            "50",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

@@ -158,12 +158,42 @@ test("a replay started from the console runs to COMPLETED with its progress", as
   await page.locator("#start-replay").click();
   await page.getByRole("heading", { name: "Replays" }).waitFor();
   const row = page.locator('tr[data-replay="console-replay"]');
+  // The server replays 50 events a second: the page sees it run, then complete.
+  await row.locator(".replay-state", { hasText: "RUNNING" }).waitFor();
   await row.locator(".replay-state", { hasText: "COMPLETED" }).waitFor({ timeout: 30000 });
   const text = await row.innerText();
   assert.match(text, /100%/);
   assert.match(text, new RegExp(`${ARCHIVED + 2} of ${ARCHIVED + 2}|${ARCHIVED} of ${ARCHIVED}`), text);
   assert.equal(await row.locator("progress").getAttribute("value"), "100");
   await page.screenshot({ path: join(SHOTS, "replay.png"), fullPage: true });
+});
+
+test("a replay is cancelled from the console", async () => {
+  await page.goto(`${BASE}/_local/console#/archive/shop-archive`);
+  await page.locator("#start-replay").waitFor();
+  await page.getByLabel("replay name").fill("cancel-me");
+  await page.locator("#start-replay").click();
+  const row = page.locator('tr[data-replay="cancel-me"]');
+  await row.locator("button.cancel").click();
+  await row.locator(".replay-state", { hasText: "CANCELLED" }).waitFor();
+  assert.equal((await aws("DescribeReplay", { ReplayName: "cancel-me" })).State, "CANCELLED");
+  assert.equal(await row.locator("button.cancel").count(), 0);
+});
+
+test("connections and API destinations are listed without their secrets", async () => {
+  const secret = "s3cr3t-api-key-value";
+  const connection = await aws("CreateConnection", {
+    Name: "partner",
+    AuthorizationType: "API_KEY",
+    AuthParameters: { ApiKeyAuthParameters: { ApiKeyName: "x-api-key", ApiKeyValue: secret } },
+  });
+  await aws("CreateApiDestination", { Name: "partner-orders", ConnectionArn: connection.ConnectionArn, InvocationEndpoint: "https://partner.example/orders", HttpMethod: "POST", InvocationRateLimitPerSecond: 20 });
+  await page.goto(`${BASE}/_local/console#/connections`);
+  await page.locator("tr", { hasText: "partner-orders" }).waitFor();
+  const text = await page.locator("main").innerText();
+  assert.match(text, /partner\s+API_KEY/);
+  assert.match(text, /partner-orders\s+POST\s+https:\/\/partner\.example\/orders\s+partner\s+20\/s/);
+  assert.ok(!(await page.content()).includes(secret), "the page shows a secret");
 });
 
 test("the live list stays bounded and current at a thousand events a second", async () => {
