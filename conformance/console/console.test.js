@@ -84,6 +84,27 @@ test("a sent event arrives live with its matched rule and its delivery", async (
   await page.screenshot({ path: join(SHOTS, "live-event.png"), fullPage: true });
 });
 
+test("a failed delivery shows its status and error", async () => {
+  await aws("PutRule", { Name: "fragile", EventBusName: "shop", EventPattern: JSON.stringify({ source: ["shop.fragile"] }) });
+  await aws("PutTargets", { Rule: "fragile", EventBusName: "shop", Targets: [{ Id: "to-sink", Arn: busArn("sink"), RetryPolicy: { MaximumRetryAttempts: 0 } }] });
+  const fault = await fetch(`${BASE}/_local/faults`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ rule: "fragile", eventBusName: "shop", targetId: "to-sink", error: { status: 503 } }),
+  });
+  assert.equal(fault.status, 200, await fault.text());
+  const id = await sendFromConsole("shop.fragile", { n: 1 });
+  await page.locator(`tr.event-row[data-event-id="${id}"]`).click();
+  const delivery = page.locator("#deliveries tr.delivery");
+  await delivery.first().waitFor();
+  const text = await delivery.first().innerText();
+  assert.match(text, /fragile\s+to-sink\s+1\s+failed \(injected\)\s+503/, text);
+  await page.screenshot({ path: join(SHOTS, "failed-delivery.png"), fullPage: true });
+  await fetch(`${BASE}/_local/faults`, { method: "DELETE" });
+  await aws("RemoveTargets", { Rule: "fragile", EventBusName: "shop", Ids: ["to-sink"] });
+  await aws("DeleteRule", { Name: "fragile", EventBusName: "shop" });
+});
+
 test("a non-matching event shows why each rule did not match", async () => {
   const id = await sendFromConsole("shop.orders", { total: 20 });
   const orders = page.locator('#send-result tr[data-rule="orders"]');
