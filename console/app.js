@@ -103,16 +103,61 @@ async function bus(name) {
       { class: "panel" },
       h("h2", {}, "Events arriving ", status),
       h("p", { class: "muted" }, `The newest ${LIVE_MAX}, live. Click one for its deliveries and why the other rules did not match.`),
-      h("div", { class: "scroll" }, h("table", { class: "events" }, h("thead", {}, h("tr", {}, ["Received", "Event id", "Source", "Detail type", "Matched rules"].map((x) => h("th", {}, x)))), live)),
+      h("div", { class: "scroll" }, h("table", { class: "events" }, h("thead", {}, h("tr", {}, ["Received", "Event id", "Source", "Detail type", "Matched rules", "Deliveries"].map((x) => h("th", {}, x)))), live)),
     ),
     detail,
   );
   startLive(name, live, status, detail);
 }
 
+/** The latest attempt of each (rule, target) an event went to, as badges. */
+function deliverySummary(e, records) {
+  if (!records || !records.length) return h("span", { class: "muted" }, e.matchedRules.length ? "—" : "");
+  const latest = new Map();
+  for (const d of records) {
+    const key = `${d.ruleArn} ${d.targetId}`;
+    if (!latest.has(key) || latest.get(key).attempt < d.attempt) latest.set(key, d);
+  }
+  return [...latest.values()].map((d) =>
+    badge(`${d.targetId}: ${d.outcome}${d.attempt > 1 ? ` (attempt ${d.attempt})` : ""}`, d.outcome === "succeeded" ? "ok" : d.outcome === "retrying" ? "off" : "failed"),
+  );
+}
+
+function ruleArn(busName, rule) {
+  return `arn:aws:events:${scope.region}:${scope.account}:rule/${busName === "default" ? "" : `${busName}/`}${rule}`;
+}
+
 function startLive(busName, tbody, status, detail) {
   let events = [];
   let pending = false;
+  /** Event id -> its delivery attempts, refreshed each second for the rules the listed events matched. */
+  let attempts = new Map();
+  const schedule = () => {
+    if (!pending) {
+      pending = true;
+      requestAnimationFrame(render);
+    }
+  };
+  let stopped = false;
+  const refresh = async () => {
+    const rules = new Set(events.flatMap((e) => e.matchedRules));
+    const next = new Map();
+    for (const rule of rules) {
+      const { deliveries } = await local("deliveries", { rule: ruleArn(busName, rule), limit: 1000 }).catch(() => ({ deliveries: [] }));
+      for (const d of deliveries) {
+        if (!next.has(d.eventId)) next.set(d.eventId, []);
+        next.get(d.eventId).push(d);
+      }
+    }
+    attempts = next;
+    schedule();
+    if (!stopped) timer = setTimeout(refresh, 1000);
+  };
+  let timer = setTimeout(refresh, 300);
+  onLeave(() => {
+    stopped = true;
+    clearTimeout(timer);
+  });
   const render = () => {
     pending = false;
     fill(
@@ -126,6 +171,7 @@ function startLive(busName, tbody, status, detail) {
           h("td", {}, e.event.source),
           h("td", {}, e.event["detail-type"]),
           h("td", {}, e.matchedRules.length ? e.matchedRules.map((r) => badge(r, "rule")) : h("span", { class: "muted" }, "no rule matched")),
+          h("td", { class: "attempts" }, deliverySummary(e, attempts.get(e.eventId))),
         ),
       ),
     );
@@ -134,10 +180,7 @@ function startLive(busName, tbody, status, detail) {
     busName,
     (batch) => {
       events = batch.reverse().concat(events).slice(0, LIVE_MAX);
-      if (!pending) {
-        pending = true;
-        requestAnimationFrame(render);
-      }
+      schedule();
     },
     (state) => {
       status.textContent = state;

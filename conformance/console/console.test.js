@@ -77,6 +77,8 @@ test("a sent event arrives live with its matched rule and its delivery", async (
   const row = page.locator(`tr.event-row[data-event-id="${id}"]`);
   await row.waitFor();
   assert.match(await row.innerText(), /shop\.orders[\s\S]*Order Placed[\s\S]*orders/);
+  // The row itself shows how its delivery went, without a click.
+  await row.locator("td.attempts", { hasText: "to-sink: succeeded" }).waitFor();
   await row.click();
   const delivery = page.locator("#deliveries tr.delivery");
   await delivery.first().waitFor();
@@ -291,7 +293,9 @@ test("another site cannot change state through the console's endpoints", async (
 
 test("the bus page is the console's front: a screenshot for the README", async () => {
   const id = await sendFromConsole("shop.orders", { total: 180, item: "book" });
-  await page.locator(`tr.event-row[data-event-id="${id}"]`).click();
+  const row = page.locator(`tr.event-row[data-event-id="${id}"]`);
+  await row.click();
   await page.locator("#deliveries tr.delivery").first().waitFor();
+  await row.locator("td.attempts", { hasText: "to-sink: succeeded" }).waitFor();
   await page.screenshot({ path: join(SHOTS, "console.png"), fullPage: true });
 });
