@@ -4,7 +4,8 @@
 //! (`tests/architecture.rs` checks it):
 //! - [`server`]: the hyper accept loop; hands `/_local/` to [`local`], the rest to [`protocol`].
 //! - [`protocol`]: AWS JSON 1.1 in and out, request context from the SigV4 scope.
-//!   [`local`]: the `/_local/` endpoints (health, deliveries).
+//!   [`local`]: the `/_local/` endpoints (health, deliveries, test controls) and the console
+//!   in the browser (`/_local/console`, its files in `console/` embedded in the binary).
 //! - [`ops`]: one table from operation name to a typed handler per operation; AWS's
 //!   constraints per botocore shape.
 //! - [`app`]: the composition root: builds every part in order and owns shutdown.

@@ -100,6 +100,8 @@ async fn serve(config: Config) -> ExitCode {
     // must shut down gracefully, not kill the process.
     let shutdown = shutdown_signal();
     println!("{}", startup_line(format, addr, data.as_deref()));
+    // On stderr: scripts read stdout's single line for the address.
+    tracing::info!("console: http://{addr}/_local/console");
     let _ = std::io::stdout().flush();
     eventbridge_local::run(listener, app, shutdown).await;
     ExitCode::SUCCESS

@@ -75,6 +75,8 @@ pub struct RecentEvents {
     buses: RwLock<HashMap<Scope, HashMap<String, Ring>>>,
     seq: AtomicU64,
     changed: Notify,
+    /// Set at shutdown: live readers (the console's streams) end instead of waiting.
+    closed: std::sync::atomic::AtomicBool,
 }
 
 fn lock(ring: &Ring) -> std::sync::MutexGuard<'_, VecDeque<Received>> {
@@ -89,6 +91,7 @@ impl RecentEvents {
             buses: RwLock::new(HashMap::new()),
             seq: AtomicU64::new(0),
             changed: Notify::new(),
+            closed: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -100,6 +103,17 @@ impl RecentEvents {
     /// Notified whenever events are recorded.
     pub fn changed(&self) -> &Notify {
         &self.changed
+    }
+
+    /// Tells live readers to end (the server is shutting down and waits for its
+    /// connections).
+    pub fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+        self.changed.notify_waiters();
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::SeqCst)
     }
 
     fn ring(&self, scope: &Scope, bus: &str) -> Ring {
@@ -182,6 +196,35 @@ impl RecentEvents {
         let total = found.len();
         found.truncate(filter.limit.unwrap_or(usize::MAX));
         (found, total)
+    }
+
+    /// The events of one bus that arrived after `after_seq` (all when `None`), oldest first,
+    /// at most the newest `limit`: what a live view adds since it last looked. Walks the
+    /// ring from its newest end, so a caught-up reader costs little.
+    pub fn since(
+        &self,
+        scope: &Scope,
+        bus: &str,
+        after_seq: Option<u64>,
+        limit: usize,
+    ) -> Vec<Received> {
+        let ring = {
+            let buses = self.buses.read().unwrap_or_else(|e| e.into_inner());
+            match buses.get(scope).and_then(|b| b.get(bus)) {
+                Some(ring) => ring.clone(),
+                None => return Vec::new(),
+            }
+        };
+        let ring = lock(&ring);
+        let mut found: Vec<Received> = ring
+            .iter()
+            .rev()
+            .take_while(|r| after_seq.is_none_or(|after| r.seq > after))
+            .take(limit)
+            .cloned()
+            .collect();
+        found.reverse();
+        found
     }
 
     /// Forgets the events of one scope (or all).
@@ -269,6 +312,14 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(ids(&by_rule), ["2"]);
+        let since: Vec<u64> = recent
+            .since(&scope, "x", None, 10)
+            .iter()
+            .map(|r| r.seq)
+            .collect();
+        assert_eq!(since.len(), 2);
+        assert_eq!(recent.since(&scope, "x", Some(since[0]), 10).len(), 1);
+        assert_eq!(recent.since(&scope, "x", None, 1)[0].seq, since[1]);
         recent.clear(Some(&scope));
         assert!(ids(&EventFilter::default()).is_empty());
     }

@@ -75,6 +75,18 @@ impl Catalog {
             .ok_or_else(|| ApiError::bus_not_found(name))
     }
 
+    /// Every (account, region) that has a bus, in order: what the console lists first.
+    pub fn scopes(&self) -> Vec<Scope> {
+        let mut scopes: Vec<Scope> = self
+            .read()
+            .buses
+            .iter()
+            .map(|((scope, _), _)| scope.clone())
+            .collect();
+        scopes.dedup();
+        scopes
+    }
+
     pub fn buses(&self, scope: &Scope, prefix: Option<&str>) -> Vec<EventBus> {
         self.read()
             .buses

@@ -5,6 +5,7 @@
 //! `{"message": ...}` with a 4xx status.
 
 mod clock;
+pub mod console;
 mod endpoints;
 mod explain;
 mod faults;
@@ -25,6 +26,9 @@ use crate::model::Scope;
 pub async fn handle(app: &App, req: Request<Incoming>) -> Response<Full<Bytes>> {
     let method = req.method().clone();
     let path = req.uri().path().to_string();
+    if console::is_console(&path) {
+        return console::handle(app, req).await;
+    }
     if method == Method::POST && path == "/_local/endpoints/health" {
         return endpoints::set_health(app, req).await;
     }

@@ -93,6 +93,17 @@ impl Scheduler {
         scheduled
     }
 
+    /// When each scheduled rule (by ARN) is next due, as far as the scheduler has looked
+    /// (a rule created since its last tick is not in it yet): what the console shows.
+    pub async fn next_instants(&self) -> HashMap<String, i64> {
+        self.next
+            .lock()
+            .await
+            .iter()
+            .map(|(arn, (_, at))| (arn.clone(), *at))
+            .collect()
+    }
+
     /// Fires every instant due at or before `now`, each rule's in order; returns how many
     /// events were sent. On the real clock a rule late by more than one period fires once
     /// (missed instants are skipped); on a manual clock every instant fires.

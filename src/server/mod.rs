@@ -16,7 +16,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::Full;
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -85,6 +86,8 @@ pub async fn run(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Out
         }
     }
     drop(listener);
+    // Live streams end now rather than hold up the drain below.
+    app.router.recent.close();
     if tokio::time::timeout(Duration::from_secs(5), graceful.shutdown())
         .await
         .is_err()
@@ -94,7 +97,10 @@ pub async fn run(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Out
     app.shutdown().await;
 }
 
-async fn route(app: Arc<App>, guard: &HostGuard, req: Request<Incoming>) -> Response<Full<Bytes>> {
+/// A response body: whole, or streamed (the console's server-sent events).
+pub type Body = BoxBody<Bytes, Infallible>;
+
+async fn route(app: Arc<App>, guard: &HostGuard, req: Request<Incoming>) -> Response<Body> {
     let header =
         |name: hyper::header::HeaderName| req.headers().get(name).and_then(|v| v.to_str().ok());
     let changes_state = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
@@ -104,15 +110,19 @@ async fn route(app: Arc<App>, guard: &HostGuard, req: Request<Incoming>) -> Resp
         changes_state,
     ) {
         tracing::warn!(reason = %reason, "refused a request");
-        return forbidden(&reason);
+        return forbidden(&reason).map(BodyExt::boxed);
     }
-    if req.uri().path().starts_with("/_local/") {
+    if req.uri().path() == crate::local::console::STREAM_PATH {
+        return crate::local::console::stream(app, req);
+    }
+    let response = if req.uri().path().starts_with("/_local/") {
         crate::local::handle(&app, req).await
     } else if crate::scheduler_api::is_scheduler_request(req.uri().path()) {
         crate::scheduler_api::handle(&app, req).await
     } else {
         crate::protocol::handle(&app, req).await
-    }
+    };
+    response.map(BodyExt::boxed)
 }
 
 /// 403 in the JSON shape AWS's errors have.
