@@ -24,9 +24,14 @@ if ! command -v wrk >/dev/null || ! command -v nginx >/dev/null; then
     echo "floor: needs wrk and nginx (apt-get install nginx-light wrk); skipping"; exit 0
   fi
 fi
-(cd "$root" && cargo build --release --quiet) || { echo "floor: release build failed"; exit 1; }
-bin="$root/target/release/eventbridge-local"
-[ -n "${CARGO_TARGET_DIR:-}" ] && bin="$CARGO_TARGET_DIR/release/eventbridge-local"
+# FLOOR_BIN=path measures that binary as it is (e.g. a copy of the build before a change).
+if [ -n "${FLOOR_BIN:-}" ]; then
+  bin=$FLOOR_BIN
+else
+  (cd "$root" && cargo build --release --quiet) || { echo "floor: release build failed"; exit 1; }
+  bin="$root/target/release/eventbridge-local"
+  [ -n "${CARGO_TARGET_DIR:-}" ] && bin="$CARGO_TARGET_DIR/release/eventbridge-local"
+fi
 work=$(mktemp -d); pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; rm -rf "$work"; }
 trap cleanup EXIT

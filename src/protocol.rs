@@ -220,7 +220,10 @@ pub fn json_response(
     request_id: &str,
     error_type: Option<&str>,
 ) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
+    // `to_vec`, not `to_string`: `Value`'s `Display` writes through `fmt::Formatter` a token
+    // at a time.
+    let text = serde_json::to_vec(body).unwrap_or_default();
+    let mut response = Response::new(Full::new(Bytes::from(text)));
     *response.status_mut() = status;
     let headers = response.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE_JSON_11));

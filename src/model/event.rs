@@ -70,7 +70,10 @@ pub fn splice_replay_name(stored: &str, replay: &str) -> Option<String> {
 
 impl Event {
     pub fn new(scope: Scope, bus: String, time_ms: i64, envelope: Value, hops: u8) -> Event {
-        let body: Arc<str> = Arc::from(envelope.to_string());
+        // serde_json's own writer: `Value`'s `Display` goes through `fmt::Formatter` a token
+        // at a time, a tenth of PutEvents' CPU in a profile.
+        let body: Arc<str> =
+            Arc::from(serde_json::to_string(&envelope).expect("a Value always serializes"));
         Event::from_parts(scope, bus, time_ms, Arc::new(envelope), body, hops)
     }
 
