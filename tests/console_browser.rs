@@ -116,9 +116,11 @@ fn start_server() -> (Server, String) {
     BufReader::new(stdout)
         .read_line(&mut line)
         .expect("reading the startup line");
+    // `eventbridge-local (data: …) listening on URL`: the URL is the last word.
     let url = line
-        .trim()
-        .strip_prefix("eventbridge-local listening on ")
+        .split_whitespace()
+        .last()
+        .filter(|u| u.starts_with("http://"))
         .unwrap_or_else(|| panic!("unexpected startup line {line:?}"))
         .to_string();
     (server, url)
