@@ -9,9 +9,9 @@ Not a pytest file (pytest collects test_*.py only). Run from the repository root
 What runs, all against 127.0.0.1 (the binary, moto_server for SQS, and a Lambda Invoke API
 receiver of this script's own):
 - PutEvents at a steady rate (`--rate` events/s, 10 per request) onto three archived buses,
-  each with a rule and three targets: a Lambda function that always takes the event, one that
-  fails a third of the time (retried, then dead-lettered to an SQS queue), and on the first
-  bus an SQS queue that does not exist (every event dead-lettered);
+  each with a rule and two targets: a Lambda function that always takes the event and one that
+  fails a third of the time (retried, then dead-lettered to an SQS queue); on the first bus,
+  one event in ten also goes to an SQS queue that does not exist (dead-lettered at once);
 - resource churn: rules with targets put, updated and deleted on those buses, buses created,
   given rules and events, and deleted, archives updated;
 - replays of recent windows, a share of them cancelled;
@@ -63,6 +63,8 @@ BUSES = 3
 PER_REQUEST = 10
 DLQ = "soak-dlq"
 MISSING_QUEUE = "soak-missing-q"
+# One event in this many is marked for the target whose queue does not exist.
+DEAD_EVERY = 10
 FLAKY_FAILURE_RATE = 1 / 3
 LOG_CAPACITY = 10_000
 
@@ -314,12 +316,16 @@ class Soak:
                  "RetryPolicy": {"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 600},
                  "DeadLetterConfig": {"Arn": sqs_arn(DLQ)}},
             ]
-            if i == 0:
-                targets.append({"Id": "missing", "Arn": sqs_arn(MISSING_QUEUE),
-                                "RetryPolicy": {"MaximumRetryAttempts": 0, "MaximumEventAgeInSeconds": 60},
-                                "DeadLetterConfig": {"Arn": sqs_arn(DLQ)}})
             answer = events.put_targets(Rule="soak-rule", EventBusName=bus, Targets=targets)
             assert answer["FailedEntryCount"] == 0, answer
+            if i == 0:
+                events.put_rule(Name="soak-dead", EventBusName=bus,
+                                EventPattern=json.dumps({"source": ["soak"], "detail": {"dead": [True]}}))
+                answer = events.put_targets(Rule="soak-dead", EventBusName=bus, Targets=[
+                    {"Id": "missing", "Arn": sqs_arn(MISSING_QUEUE),
+                     "RetryPolicy": {"MaximumRetryAttempts": 0, "MaximumEventAgeInSeconds": 60},
+                     "DeadLetterConfig": {"Arn": sqs_arn(DLQ)}}])
+                assert answer["FailedEntryCount"] == 0, answer
             events.put_rule(Name="soak-replayed", EventBusName=bus, EventPattern=json.dumps({"source": ["soak"]}))
             events.put_targets(Rule="soak-replayed", EventBusName=bus,
                                Targets=[{"Id": "replayed", "Arn": lambda_arn("soak-replayed")}])
@@ -337,7 +343,8 @@ class Soak:
                 self.next_seq += PER_REQUEST
             bus_of = [(first + k) % BUSES for k in range(PER_REQUEST)]
             entries = [{"EventBusName": f"soak-bus-{bus_of[k]}", "Source": "soak", "DetailType": "soak",
-                        "Detail": json.dumps({"seq": first + k, "pad": "x" * self.args.pad})}
+                        "Detail": json.dumps({"seq": first + k, "dead": (first + k) % DEAD_EVERY == 0,
+                                              "pad": "x" * self.args.pad})}
                        for k in range(PER_REQUEST)]
             epoch_before = server.epoch
             answer = call(self.calls, events, "put_events", Entries=entries)
@@ -440,11 +447,32 @@ class Soak:
 # --------------------------------------------------------------------------- the checks
 
 
-def drain_dlq(sqs, url: str) -> list[dict]:
-    """Every message of the dead-letter queue: (target ARN, event id)."""
+class DeadLetters:
+    """Reads the dead-letter queue all along (moto slows down as a queue grows)."""
+
+    def __init__(self, sqs, url: str):
+        self.sqs, self.url = sqs, url
+        self.found: list[dict] = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        while not self.stop.wait(2):
+            self.found += drain_dlq(self.sqs, self.url, empty_rounds_wanted=1)
+
+    def finish(self) -> list[dict]:
+        self.stop.set()
+        self.thread.join()
+        self.found += drain_dlq(self.sqs, self.url, empty_rounds_wanted=3)
+        return self.found
+
+
+def drain_dlq(sqs, url: str, empty_rounds_wanted: int) -> list[dict]:
+    """The messages of the dead-letter queue, (target ARN, event id), until it is seen empty."""
     found = []
     empty_rounds = 0
-    while empty_rounds < 3:
+    while empty_rounds < empty_rounds_wanted:
         answer = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
                                      MessageAttributeNames=["All"], VisibilityTimeout=600)
         messages = answer.get("Messages", [])
@@ -517,7 +545,7 @@ def main() -> int:
         events = client(server.url)
         sqs = moto.sqs()
         soak.setup(events, sqs)
-        dlq_url = sqs.get_queue_url(QueueName=DLQ)["QueueUrl"]
+        dead_letters = DeadLetters(moto.sqs(), sqs.get_queue_url(QueueName=DLQ)["QueueUrl"])
 
         started = now()
         duration = args.minutes * 60
@@ -554,7 +582,7 @@ def main() -> int:
                 last, quiet_since = seen, now()
             time.sleep(1)
         failed = failed_in_log(server.url)
-        dlq = drain_dlq(sqs, dlq_url)
+        dlq = dead_letters.finish()
 
         # Every archive replayed whole to a rule of its own.
         window_start = datetime.fromtimestamp(soak.first_put_wall - 120, timezone.utc)
@@ -645,11 +673,11 @@ def report(soak: Soak, server: Server, receiver: Receiver, failed, dlq, archived
     logged_failed = Counter()
     duplicates = Counter()
     taken_by = {f"soak-{kind}-{i}": receiver.ids(f"soak-{kind}-{i}") for i in range(BUSES) for kind in ("ok", "flaky")}
-    for event_id, (bus, _, epoch) in soak.acked.items():
+    for event_id, (bus, seq, epoch) in soak.acked.items():
         # Pending deliveries are stored at a graceful stop and resumed, so a kill -9 of any
         # later process can lose them.
         killed = epoch is None or any(k >= epoch for k in server.ended_by_kill)
-        kinds = ["ok", "flaky"] + (["missing"] if bus == 0 else [])
+        kinds = ["ok", "flaky"] + (["missing"] if bus == 0 and seq % DEAD_EVERY == 0 else [])
         for kind in kinds:
             arn = sqs_arn(MISSING_QUEUE) if kind == "missing" else lambda_arn(f"soak-{kind}-{bus}")
             taken = taken_by[f"soak-{kind}-{bus}"][event_id] if kind != "missing" else 0
