@@ -371,7 +371,7 @@ async fn damage_inside_an_indexed_segment_shows_when_read_and_the_repair_drops_o
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_damaged_resource_database_stops_the_start() {
     let written = written_folder("sled").await;
-    for damage in ["truncated", "flipped", "emptied", "deleted"] {
+    for damage in ["truncated", "flipped", "emptied", "deleted", "a folder"] {
         let dir = temp_dir("sled-copy").join("data");
         copy_dir(&written, &dir);
         let db = dir.join("db");
@@ -379,7 +379,12 @@ async fn a_damaged_resource_database_stops_the_start() {
             "truncated" => truncate(&db, len(&db) / 2),
             "flipped" => flip_byte(&db, len(&db) / 2),
             "emptied" => truncate(&db, 0),
-            _ => std::fs::remove_file(&db).unwrap(),
+            "deleted" => std::fs::remove_file(&db).unwrap(),
+            // sled cannot open it at all.
+            _ => {
+                std::fs::remove_file(&db).unwrap();
+                std::fs::create_dir(&db).unwrap();
+            }
         }
         let before = snapshot(&dir);
         let message = Run::start(&dir, &[]).refused();

@@ -388,8 +388,16 @@ impl Store {
     pub fn load<T: DeserializeOwned>(&self, collection: Collection) -> StoreResult<Vec<T>> {
         self.tree(collection)
             .iter()
-            .values()
-            .map(|v| Ok(serde_json::from_slice(&v?)?))
+            .map(|item| {
+                let (key, value) = item?;
+                serde_json::from_slice(&value).map_err(|e| {
+                    StoreError(format!(
+                        "the {} record {:?} of the resource database cannot be read ({e}); eventbridge-local cannot repair it: restore the data directory from a backup",
+                        collection.tree_name(),
+                        String::from_utf8_lossy(&key)
+                    ))
+                })
+            })
             .collect()
     }
 
