@@ -17,7 +17,7 @@ use crate::schedule::Scheduler;
 use crate::scheduler_fire::Firing;
 use crate::schedules::Schedules;
 use crate::signature::Verifier;
-use crate::store::Store;
+use crate::store::{Store, StoreOptions};
 
 pub struct App {
     pub config: Config,
@@ -65,8 +65,15 @@ impl App {
         };
         let store_error = |e: crate::store::StoreError| StartError(format!("the data store: {e}"));
         let dir = (!config.in_memory).then_some(config.data_dir.as_path());
-        let store = Store::open_with(dir, config.cache_mb << 20, config.archive_segment_mb << 20)
-            .map_err(store_error)?;
+        let store = Store::open_with_options(
+            dir,
+            &StoreOptions {
+                cache_bytes: config.cache_mb << 20,
+                segment_bytes: config.archive_segment_mb << 20,
+                repair_archive_log: config.repair_archive_log,
+            },
+        )
+        .map_err(store_error)?;
         let catalog = Arc::new(Catalog::load(store.clone()).map_err(store_error)?);
         let destinations = Arc::new(Destinations::load(store.clone()).map_err(store_error)?);
         let clock = match config.clock {

@@ -112,6 +112,13 @@ pub struct Config {
     #[arg(long, env = "EVENTBRIDGE_LOCAL_ARCHIVE_SEGMENT_MB", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=1024))]
     pub archive_segment_mb: u64,
 
+    /// Read every archive log segment through at start and repair the damaged ones: the
+    /// unreadable events are dropped (and counted in the log), every intact one is kept, and
+    /// each damaged segment is first copied to `<segment>.damaged`. Without it a start that
+    /// finds damage other than a torn tail stops and says so. Use it once, when told to.
+    #[arg(long, env = "EVENTBRIDGE_LOCAL_REPAIR_ARCHIVE_LOG")]
+    pub repair_archive_log: bool,
+
     /// Concurrent deliveries to targets.
     #[arg(long, env = "EVENTBRIDGE_LOCAL_DELIVERY_WORKERS", default_value_t = 32)]
     pub delivery_workers: usize,

@@ -194,7 +194,7 @@ async fn read_body(
 /// Checks that the body is one JSON object; handlers deserialize the bytes straight into
 /// their typed request (no intermediate `Value` tree: for PutEvents that was a tenth of the
 /// CPU).
-fn check_json(bytes: Bytes) -> Result<Bytes, ApiError> {
+pub fn check_json(bytes: Bytes) -> Result<Bytes, ApiError> {
     let Some(first) = bytes.iter().find(|b| !b.is_ascii_whitespace()) else {
         // Some clients send nothing for an operation without input.
         return Ok(Bytes::from_static(b"{}"));

@@ -15,8 +15,10 @@ use serde::de::DeserializeOwned;
 
 mod dir_lock;
 mod event_log;
+mod flush_count;
 
 use event_log::{Append, EventLog, Floor};
+use flush_count::FlushCount;
 
 /// A storage failure, with sled's reason.
 #[derive(Debug)]
@@ -92,6 +94,46 @@ impl Collection {
     }
 }
 
+/// How to open a store.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// Bound of sled's page cache (its default is 1 GiB).
+    pub cache_bytes: u64,
+    /// Size of the archive log's segment files.
+    pub segment_bytes: u64,
+    /// Read every archive log segment through and repair the damaged ones instead of
+    /// refusing to open (see `event_log`).
+    pub repair_archive_log: bool,
+}
+
+/// sled, with its failures (an error, or a panic on a damaged file) turned into a message
+/// that names the folder and what to do.
+fn open_sled(dir: Option<&Path>, cache_bytes: u64) -> StoreResult<sled::Db> {
+    let config = sled::Config::new().cache_capacity(cache_bytes);
+    let config = match dir {
+        Some(dir) => config.path(dir),
+        None => config.temporary(true),
+    };
+    let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| config.open()));
+    let why = match opened {
+        Ok(Ok(db)) => return Ok(db),
+        Ok(Err(e)) => e.to_string(),
+        Err(panic) => panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "it panicked".into()),
+    };
+    Err(StoreError(match dir {
+        Some(dir) => format!(
+            "the resource database in {} could not be opened ({why}). If it is damaged, eventbridge-local cannot repair it: restore {} from a backup, or move it away to start with an empty store",
+            dir.display(),
+            dir.display()
+        ),
+        None => format!("a temporary resource database could not be opened: {why}"),
+    }))
+}
+
 /// One event to append to an archive.
 pub struct ArchiveWrite {
     pub archive_uid: u64,
@@ -113,6 +155,8 @@ pub struct Store {
     resources_dirty: Arc<AtomicBool>,
     /// Group commit: `None` for a temporary store, which is never flushed.
     flusher: Option<Arc<Flusher>>,
+    /// Counts sled's flushes (see `flush_count`); `None` for a temporary store.
+    flushes: Option<Arc<FlushCount>>,
     /// Serializes removals and packing, as the log requires (and floors merge one at a time).
     removals: Arc<std::sync::Mutex<()>>,
     /// One server per data folder (none for a temporary store). Last, so that it is released
@@ -140,10 +184,15 @@ impl Drop for Flusher {
 
 /// Everything written before the call made durable: the event log, then sled if a resource
 /// changed since the last flush.
-fn sync_all(db: &sled::Db, log: &EventLog, resources_dirty: &AtomicBool) -> Result<(), String> {
+fn sync_all(
+    db: &sled::Db,
+    flushes: &FlushCount,
+    log: &EventLog,
+    resources_dirty: &AtomicBool,
+) -> Result<(), String> {
     log.sync().map_err(|e| e.0)?;
     if resources_dirty.swap(false, Ordering::SeqCst)
-        && let Err(e) = db.flush()
+        && let Err(e) = flushes.flush(db)
     {
         resources_dirty.store(true, Ordering::SeqCst);
         return Err(e.to_string());
@@ -159,6 +208,7 @@ const GROUP_COMMIT_WAIT: std::time::Duration = std::time::Duration::from_micros(
 /// fsyncs. The thread ends when the last `Store` handle is dropped.
 fn spawn_flusher(
     db: sled::Db,
+    flushes: Arc<FlushCount>,
     log: Arc<EventLog>,
     resources_dirty: Arc<AtomicBool>,
 ) -> std::io::Result<Flusher> {
@@ -176,7 +226,7 @@ fn spawn_flusher(
                 let mut waiters = vec![first];
                 waiters.extend(rx.try_iter());
                 last_group = waiters.len();
-                let result = sync_all(&db, &log, &resources_dirty);
+                let result = sync_all(&db, &flushes, &log, &resources_dirty);
                 for waiter in waiters {
                     let _ = waiter.send(result.clone());
                 }
@@ -201,8 +251,8 @@ fn decode_floors(value: &[u8]) -> Vec<Floor> {
     value
         .chunks_exact(16)
         .map(|c| Floor {
-            before_ms: i64::from_be_bytes(c[..8].try_into().expect("8 bytes")),
-            position: u64::from_be_bytes(c[8..].try_into().expect("8 bytes")),
+            before_ms: c.first_chunk().map_or(0, |b| i64::from_be_bytes(*b)),
+            position: c.last_chunk().map_or(0, |b| u64::from_be_bytes(*b)),
         })
         .collect()
 }
@@ -232,16 +282,33 @@ impl Store {
         cache_bytes: u64,
         segment_bytes: u64,
     ) -> StoreResult<Store> {
+        Self::open_with_options(
+            dir,
+            &StoreOptions {
+                cache_bytes,
+                segment_bytes,
+                repair_archive_log: false,
+            },
+        )
+    }
+
+    pub fn open_with_options(dir: Option<&Path>, options: &StoreOptions) -> StoreResult<Store> {
         let dir_lock = dir
             .map(dir_lock::DirLock::acquire)
             .transpose()?
             .map(Arc::new);
-        let config = sled::Config::new().cache_capacity(cache_bytes);
-        let config = match dir {
-            Some(dir) => config.path(dir),
-            None => config.temporary(true),
+        let log_dir = dir.map(|d| d.join("archive-log"));
+        let has_events = log_dir.as_deref().is_some_and(event_log::has_events);
+        let before = dir
+            .map(|d| flush_count::before_open(d, has_events))
+            .transpose()?;
+        let db = open_sled(dir, options.cache_bytes)?;
+        let flushes = match (dir, before) {
+            (Some(dir), Some(before)) => Some(Arc::new(flush_count::after_open(
+                dir, &db, before, has_events,
+            )?)),
+            _ => None,
         };
-        let db = config.open()?;
         let trees = Collection::ALL
             .iter()
             .map(|c| db.open_tree(c.tree_name()))
@@ -268,17 +335,23 @@ impl Store {
             };
             replaced.insert(number(&key)?, number(&value)?);
         }
-        let log = Arc::new(EventLog::open(
-            dir.map(|d| d.join("archive-log")).as_deref(),
+        let log = Arc::new(EventLog::open_with_repair(
+            log_dir.as_deref(),
             &known,
             &replaced,
-            segment_bytes,
+            options.segment_bytes,
+            options.repair_archive_log,
         )?);
         let resources_dirty = Arc::new(AtomicBool::new(false));
-        let flusher = match dir {
-            Some(_) => Some(Arc::new(
-                spawn_flusher(db.clone(), log.clone(), resources_dirty.clone())
-                    .map_err(|e| StoreError(e.to_string()))?,
+        let flusher = match &flushes {
+            Some(flushes) => Some(Arc::new(
+                spawn_flusher(
+                    db.clone(),
+                    flushes.clone(),
+                    log.clone(),
+                    resources_dirty.clone(),
+                )
+                .map_err(|e| StoreError(e.to_string()))?,
             )),
             None => None,
         };
@@ -289,6 +362,7 @@ impl Store {
             log,
             resources_dirty,
             flusher,
+            flushes,
             removals: Default::default(),
             db,
             _dir_lock: dir_lock,
@@ -327,8 +401,16 @@ impl Store {
     pub fn load<T: DeserializeOwned>(&self, collection: Collection) -> StoreResult<Vec<T>> {
         self.tree(collection)
             .iter()
-            .values()
-            .map(|v| Ok(serde_json::from_slice(&v?)?))
+            .map(|item| {
+                let (key, value) = item?;
+                serde_json::from_slice(&value).map_err(|e| {
+                    StoreError(format!(
+                        "the {} record {:?} of the resource database cannot be read ({e}); eventbridge-local cannot repair it: restore the data directory from a backup",
+                        collection.tree_name(),
+                        String::from_utf8_lossy(&key)
+                    ))
+                })
+            })
             .collect()
     }
 
@@ -386,8 +468,8 @@ impl Store {
                 .unwrap_or_default();
             merge_floor(&mut floors, floor);
             self.floors.insert(key, encode_floors(&floors))?;
-            if self.flusher.is_some() {
-                self.db.flush()?;
+            if let Some(flushes) = &self.flushes {
+                flushes.flush(&self.db)?;
             }
             self.log.drop_empty_segments();
             self.pack_sparse_segments()?;
@@ -405,8 +487,8 @@ impl Store {
             };
             self.replaced
                 .insert(packed.new.to_be_bytes(), &packed.old.to_be_bytes())?;
-            if self.flusher.is_some() {
-                self.db.flush()?;
+            if let Some(flushes) = &self.flushes {
+                flushes.flush(&self.db)?;
             }
             self.log.commit_pack(packed);
         }
@@ -448,8 +530,8 @@ impl Store {
 
     /// The synchronous flush for shutdown paths and tests.
     pub fn flush_blocking(&self) -> StoreResult<()> {
-        if self.flusher.is_some() {
-            sync_all(&self.db, &self.log, &self.resources_dirty).map_err(StoreError)?;
+        if let Some(flushes) = &self.flushes {
+            sync_all(&self.db, flushes, &self.log, &self.resources_dirty).map_err(StoreError)?;
         }
         Ok(())
     }

@@ -8,7 +8,9 @@
 //!
 //! A record is `len u32 | crc32 u32 | archive u64 | time i64 | body`, little-endian, the CRC
 //! covering everything after itself. After a crash, a segment is cut at its first record that
-//! is short or fails its CRC: only writes nobody was told were durable can be there.
+//! is short or fails its CRC when nothing readable follows it: only writes nobody was told
+//! were durable can be there. Other damage stops the open unless it is asked to repair
+//! (`verify`).
 //!
 //! Events are removed (retention, deleted archives) by *floors*: "every event of archive A at
 //! a position before P with a time before T is gone". The caller keeps the floors durable and
@@ -30,6 +32,7 @@ mod recovery;
 mod scan;
 mod segment;
 mod temporary;
+mod verify;
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -93,11 +96,24 @@ impl EventLog {
     /// temporary log lives in a fresh folder that goes when the log is dropped.
     /// `replaced` maps each packed segment the caller committed to the segment it replaced.
     /// `segment_bytes` is at most 2 GiB (offsets are 32-bit).
+    #[cfg(test)]
     pub fn open(
         dir: Option<&Path>,
         floors: &HashMap<u64, Vec<Floor>>,
         replaced: &HashMap<u32, u32>,
         segment_bytes: u64,
+    ) -> StoreResult<EventLog> {
+        Self::open_with_repair(dir, floors, replaced, segment_bytes, false)
+    }
+
+    /// `open`; with `repair`, every segment is read through and damaged ones are repaired
+    /// (see `verify`) instead of stopping the open.
+    pub fn open_with_repair(
+        dir: Option<&Path>,
+        floors: &HashMap<u64, Vec<Floor>>,
+        replaced: &HashMap<u32, u32>,
+        segment_bytes: u64,
+        repair: bool,
     ) -> StoreResult<EventLog> {
         let segment_bytes = segment_bytes.clamp(1, 1 << 31);
         let (dir, temporary) = match dir {
@@ -112,7 +128,7 @@ impl EventLog {
             index,
             mut files,
             high_water,
-        } = recovery::recover(&dir, floors, replaced, temporary)?;
+        } = recovery::recover(&dir, floors, replaced, temporary, repair)?;
 
         // Appends always go to a fresh segment: the old ones stay as they are.
         let segment = high_water + 1;
@@ -348,6 +364,18 @@ impl EventLog {
             remove_segment_files(&self.dir, segment);
         }
     }
+}
+
+/// Whether the log in `dir` holds any record (a segment that is not empty).
+pub fn has_events(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|items| {
+        items.flatten().any(|item| {
+            let name = item.file_name();
+            let name = name.to_string_lossy();
+            (name.ends_with(".log") || name.ends_with(".packed"))
+                && item.metadata().is_ok_and(|m| m.len() > 0)
+        })
+    })
 }
 
 impl Drop for EventLog {

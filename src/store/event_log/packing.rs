@@ -110,7 +110,7 @@ impl EventLog {
         let mut offset = 0u64;
         let mut record = Vec::new();
         for (uid, time_ms, pos, len) in live {
-            let body = read_record(&source, pos, len)?;
+            let body = read_record(&self.dir, &source, pos, len)?;
             record.clear();
             encode_record(&mut record, uid, time_ms, &body);
             out.write_all(&record)

@@ -9,9 +9,9 @@ use std::sync::Arc;
 
 use super::index::{Floor, Index};
 use super::segment::{
-    io_error, packed_path, position, recover_entries, remove_segment_files, segment_of,
-    segment_path,
+    io_error, packed_path, position, remove_segment_files, segment_of, segment_path,
 };
+use super::verify::recover_entries;
 use crate::store::StoreResult;
 
 /// What the directory held.
@@ -25,12 +25,14 @@ pub(super) struct Recovered {
 }
 
 /// Reads the log in `dir`; `floors` and `replaced` are as `EventLog::open` takes them. Index
-/// files are written for segments that lack one unless the log is `temporary`.
+/// files are written for segments that lack one unless the log is `temporary`. `repair`
+/// reads every segment through and repairs the damaged ones (see `verify`).
 pub(super) fn recover(
     dir: &Path,
     floors: &HashMap<u64, Vec<Floor>>,
     replaced: &HashMap<u32, u32>,
     temporary: bool,
+    repair: bool,
 ) -> StoreResult<Recovered> {
     let segments = list_segments(dir, replaced)?;
     let segment_numbers: Vec<u32> = segments.iter().map(|(n, _)| *n).collect();
@@ -57,8 +59,11 @@ pub(super) fn recover(
 
     let mut index = Index::default();
     let mut files = HashMap::new();
+    let mut repaired = 0;
+    let count = segments.len();
     for (segment, path) in segments {
-        let entries = recover_entries(dir, segment, &path, !temporary)?;
+        let (entries, changed) = recover_entries(dir, segment, &path, !temporary, repair)?;
+        repaired += usize::from(changed);
         index.total.insert(segment, entries.len() as u64);
         for entry in &entries {
             let pos = position(segment, entry.offset);
@@ -76,6 +81,13 @@ pub(super) fn recover(
             let file = File::open(&path).map_err(|e| io_error("opening", &path, e))?;
             files.insert(segment, Arc::new(file));
         }
+    }
+    if repair {
+        tracing::info!(
+            segments = count,
+            repaired,
+            "--repair-archive-log: every archive log segment was read through"
+        );
     }
     Ok(Recovered {
         index,

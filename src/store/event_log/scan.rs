@@ -69,7 +69,7 @@ impl Iterator for Scan {
             let (time_ms, pos, len, file) = self.pending.pop_front()?;
             // No file: its segment went with a removal after the index listed the entry.
             let Some(file) = file else { continue };
-            return Some(read_record(&file, pos, len).map(|body| (time_ms, body)));
+            return Some(read_record(&self.log.dir, &file, pos, len).map(|body| (time_ms, body)));
         }
     }
 }

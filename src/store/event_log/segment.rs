@@ -3,14 +3,18 @@
 //! here works on files alone; which segments exist is the log's business.
 
 use std::fs::{File, OpenOptions};
-use std::io::{BufReader, Read, Write};
+use std::io::Write;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use crate::store::{StoreError, StoreResult};
 
 /// Record header: len u32, crc32 u32, archive u64, time i64.
-const HEADER: usize = 24;
+pub(super) const HEADER: usize = 24;
+/// The archive of a padding record: bytes a repair found unreadable, overwritten with a
+/// well-formed record that belongs to no archive (archive uids come from sled's id
+/// generator, which never gets near it).
+pub(super) const PADDING_UID: u64 = u64::MAX;
 /// Trailer of a segment index file: entry count u64, crc32 u32, magic u32.
 const IDX_MAGIC: u32 = 0x4542_4c31;
 const IDX_ENTRY: usize = 24;
@@ -68,7 +72,7 @@ pub(super) fn remove_segment_files(dir: &Path, segment: u32) {
     let _ = std::fs::remove_file(index_path(dir, segment));
 }
 
-fn record_crc(rest: &[u8]) -> u32 {
+pub(super) fn record_crc(rest: &[u8]) -> u32 {
     crc32fast::hash(rest)
 }
 
@@ -83,113 +87,57 @@ pub(super) fn encode_record(buf: &mut Vec<u8>, uid: u64, time_ms: i64, body: &[u
     buf[start + 4..start + 8].copy_from_slice(&crc.to_le_bytes());
 }
 
-fn u32_at(b: &[u8], at: usize) -> u32 {
-    u32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes"))
+/// A padding record of exactly `total` bytes (at least `HEADER`), for a repair to write over
+/// unreadable bytes so that the segment reads cleanly again.
+pub(super) fn encode_padding(buf: &mut Vec<u8>, total: usize) {
+    let body = vec![0u8; total.saturating_sub(HEADER)];
+    encode_record(buf, PADDING_UID, 0, &body);
 }
 
-fn u64_at(b: &[u8], at: usize) -> u64 {
-    u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"))
+/// The little-endian u32 at `at` (0 past the end: callers check lengths first).
+pub(super) fn u32_at(b: &[u8], at: usize) -> u32 {
+    b.get(at..at + 4)
+        .and_then(|s| s.try_into().ok())
+        .map_or(0, u32::from_le_bytes)
 }
 
-/// The body of the record at `pos`, whose body the index says is `len` bytes long.
-pub(super) fn read_record(file: &File, pos: Position, len: u32) -> StoreResult<Vec<u8>> {
+/// The little-endian u64 at `at` (0 past the end: callers check lengths first).
+pub(super) fn u64_at(b: &[u8], at: usize) -> u64 {
+    b.get(at..at + 8)
+        .and_then(|s| s.try_into().ok())
+        .map_or(0, u64::from_le_bytes)
+}
+
+/// The body of the record at `pos`, whose body the index says is `len` bytes long. `dir`
+/// names the log in the message about a damaged record.
+pub(super) fn read_record(
+    dir: &Path,
+    file: &File,
+    pos: Position,
+    len: u32,
+) -> StoreResult<Vec<u8>> {
     let mut record = vec![0u8; HEADER + len as usize];
-    file.read_exact_at(&mut record, u64::from(pos as u32))
-        .map_err(|e| StoreError(format!("reading the archive log: {e}")))?;
-    if u32_at(&record, 0) != len || record_crc(&record[8..]) != u32_at(&record, 4) {
+    let read = file.read_exact_at(&mut record, u64::from(pos as u32));
+    if read.is_err() || u32_at(&record, 0) != len || record_crc(&record[8..]) != u32_at(&record, 4)
+    {
+        // Segments with an index file are not read through at start (that is what the index
+        // file saves), so damage inside one shows here first.
+        let why = read
+            .err()
+            .map_or("damaged".to_string(), |e| format!("unreadable ({e})"));
         return Err(StoreError(format!(
-            "archive log record at segment {} offset {} is damaged",
+            "the archived event at offset {} of archive log segment {:08} in {} is {why}; stop the server and start it once with --repair-archive-log to drop the damaged events and keep the rest",
+            pos as u32,
             segment_of(pos),
-            pos as u32
+            dir.display()
         )));
     }
     record.drain(..HEADER);
     Ok(record)
 }
 
-/// The entries of a segment found at open: from its index file when that is whole, else by
-/// reading the segment, which is cut at its first damaged record (and then gets its index
-/// file when `write_index` is set).
-pub(super) fn recover_entries(
-    dir: &Path,
-    segment: u32,
-    path: &Path,
-    write_index: bool,
-) -> StoreResult<Vec<Entry>> {
-    if let Some(entries) = read_index_file(&index_path(dir, segment)) {
-        return Ok(entries);
-    }
-    let (entries, good) = scan_segment(path)?;
-    let file = OpenOptions::new()
-        .write(true)
-        .open(path)
-        .map_err(|e| io_error("opening", path, e))?;
-    if file.metadata().map(|m| m.len()).unwrap_or(good) > good {
-        tracing::warn!(segment = %path.display(), at = good, "cutting a damaged archive log tail");
-        file.set_len(good)
-            .and_then(|_| file.sync_all())
-            .map_err(|e| io_error("truncating", path, e))?;
-    }
-    // Old segments are never appended to again: the next start reads the small index file
-    // instead of the whole segment.
-    if write_index && let Err(e) = write_index_file(dir, segment, &file, &entries) {
-        tracing::warn!(error = %e, "no index file for an archive segment; it will be read at start");
-    }
-    Ok(entries)
-}
-
-/// Reads a segment's records until its end or its first damaged record; returns the entries
-/// and the length of the good prefix.
-fn scan_segment(path: &Path) -> StoreResult<(Vec<Entry>, u64)> {
-    let file = File::open(path).map_err(|e| io_error("opening", path, e))?;
-    let mut reader = BufReader::with_capacity(1 << 20, file);
-    let mut entries = Vec::new();
-    let mut offset: u64 = 0;
-    let mut header = [0u8; HEADER];
-    let mut body = Vec::new();
-    loop {
-        if read_full(&mut reader, &mut header).map_err(|e| io_error("reading", path, e))? < HEADER {
-            break;
-        }
-        let len = u32_at(&header, 0);
-        body.resize(len as usize, 0);
-        if read_full(&mut reader, &mut body).map_err(|e| io_error("reading", path, e))? < body.len()
-        {
-            break;
-        }
-        let mut hasher = crc32fast::Hasher::new();
-        hasher.update(&header[8..]);
-        hasher.update(&body);
-        if hasher.finalize() != u32_at(&header, 4) {
-            break;
-        }
-        entries.push(Entry {
-            uid: u64_at(&header, 8),
-            time_ms: u64_at(&header, 16) as i64,
-            offset: offset as u32,
-            len,
-        });
-        offset += (HEADER + body.len()) as u64;
-    }
-    Ok((entries, offset))
-}
-
-/// Like `read_exact`, but reports how much was read instead of failing at the end.
-fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut done = 0;
-    while done < buf.len() {
-        match reader.read(&mut buf[done..]) {
-            Ok(0) => break,
-            Ok(n) => done += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(done)
-}
-
 /// The entries of a sealed segment from its index file, if that file is whole.
-fn read_index_file(path: &Path) -> Option<Vec<Entry>> {
+pub(super) fn read_index_file(path: &Path) -> Option<Vec<Entry>> {
     let bytes = std::fs::read(path).ok()?;
     let body_len = bytes.len().checked_sub(16)?;
     let trailer = &bytes[body_len..];
