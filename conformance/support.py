@@ -360,8 +360,10 @@ class ServerProcess:
             self._lines.put(line)
         self._lines.put(None)
 
-    def stop(self, timeout: float = 10.0) -> int | None:
-        """SIGTERM and wait; returns the exit code (None when it had to be killed)."""
+    def stop(self, timeout: float = 20.0) -> int | None:
+        """SIGTERM and wait; returns the exit code (None when it had to be killed). The server
+        may take up to 5 s draining connections plus up to 10 s for delivery attempts under
+        way (their HTTP timeout) before it stores the rest and exits."""
         if self.proc is None or self.proc.poll() is not None:
             return self.proc.returncode if self.proc else None
         self.proc.send_signal(signal.SIGTERM)
