@@ -145,6 +145,37 @@ pub fn check_entry(entry: &PutEventsRequestEntry) -> Result<Value, (&'static str
     }
 }
 
+/// The envelope AWS wraps around a checked entry (`detail` is its parsed `Detail`), sent by
+/// `account` onto a bus of `region`, and its event time: the entry's `Time`, else `now` (the
+/// server's clock). PutEvents and PutPartnerEvents both make their events here.
+pub fn entry_envelope(
+    entry: PutEventsRequestEntry,
+    id: &str,
+    detail: Value,
+    account: &str,
+    region: &str,
+    now: i64,
+) -> (i64, Value) {
+    let time_ms = entry.time.map_or(now, |t| t.0);
+    let resources = entry
+        .resources
+        .unwrap_or_default()
+        .into_iter()
+        .map(Value::from)
+        .collect();
+    let envelope = envelope(
+        id,
+        entry.detail_type.as_deref().unwrap_or_default(),
+        entry.source.as_deref().unwrap_or_default(),
+        account,
+        time_ms,
+        region,
+        resources,
+        detail,
+    );
+    (time_ms, envelope)
+}
+
 pub async fn put_events(
     app: &App,
     scope: &Scope,
@@ -247,25 +278,10 @@ pub async fn put_events(
                 .hyphenated()
                 .encode_lower(&mut uuid::Uuid::encode_buffer()),
         );
-        let time_ms = entry.time.map_or(now, |t| t.0);
-        let resources = entry
-            .resources
-            .unwrap_or_default()
-            .into_iter()
-            .map(Value::from)
-            .collect();
         // `account` is the sender's: events put on a bus of another account say who sent
         // them (rules match on it, as AWS's PutPermission docs advise).
-        let envelope = envelope(
-            &id,
-            detail_type,
-            source,
-            &scope.account,
-            time_ms,
-            &bus_scope.region,
-            resources,
-            detail,
-        );
+        let (time_ms, envelope) =
+            entry_envelope(entry, &id, detail, &scope.account, &bus_scope.region, now);
         if let Some(route) = &endpoint
             && let Some(replica) = &route.replica
         {

@@ -5,15 +5,16 @@
 //! DeactivateEventSource (CreateEventBus with `EventSourceName` is in `buses.rs`).
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
-use super::events::{PutEventsRequestEntry, check_entry, entry_size, over_size_limit};
+use super::events::{
+    PutEventsRequestEntry, check_entry, entry_envelope, entry_size, over_size_limit,
+};
 use super::{Empty, paginate};
 use crate::app::App;
 use crate::catalog::RuleFilter;
 use crate::error::ApiError;
 use crate::model::Scope;
-use crate::model::event::{Event, envelope};
+use crate::model::event::Event;
 use crate::model::event_source::EventSourceView;
 use crate::model::time::{Epoch, now_ms};
 use crate::ops::constraints::{
@@ -416,7 +417,8 @@ pub async fn put_partner_events(
         return Err(over_size_limit());
     }
 
-    let now = now_ms();
+    // Entries without `Time` get the server's clock (virtual under `--clock manual`).
+    let now = app.clock.now_ms();
     let mut results = Vec::with_capacity(entries.len());
     let mut events = Vec::with_capacity(entries.len());
     let mut failed = 0;
@@ -444,25 +446,11 @@ pub async fn put_partner_events(
         };
         let id = uuid::Uuid::new_v4().to_string();
         if let Some(customer) = customer {
-            let source = entry.source.unwrap_or_default();
-            let time_ms = entry.time.map_or(now, |t| t.0);
-            let resources = entry
-                .resources
-                .unwrap_or_default()
-                .into_iter()
-                .map(Value::from)
-                .collect();
-            let envelope = envelope(
-                &id,
-                entry.detail_type.as_deref().unwrap_or_default(),
-                &source,
-                &customer.account,
-                time_ms,
-                &customer.region,
-                resources,
-                detail,
-            );
-            events.push(Event::new(customer, source, time_ms, envelope, 0));
+            // The partner bus is named after the event source.
+            let bus = entry.source.clone().unwrap_or_default();
+            let (time_ms, envelope) =
+                entry_envelope(entry, &id, detail, &customer.account, &customer.region, now);
+            events.push(Event::new(customer, bus, time_ms, envelope, 0));
         }
         results.push(PutPartnerEventsResultEntry {
             event_id: Some(id),
