@@ -38,6 +38,7 @@ pub mod destinations;
 pub mod error;
 pub mod healthcheck;
 pub mod init;
+pub mod json_doc;
 pub mod local;
 pub mod model;
 pub mod ops;

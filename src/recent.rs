@@ -12,6 +12,7 @@ use serde_json::Value;
 use tokio::sync::Notify;
 
 use crate::catalog::CompiledRule;
+use crate::json_doc::Node;
 use crate::model::Scope;
 use crate::model::event::Event;
 
@@ -20,7 +21,8 @@ use crate::model::event::Event;
 pub struct Received {
     /// Order of arrival over all buses.
     pub seq: u64,
-    pub envelope: Arc<Value>,
+    /// The envelope's text (read again when listed: most events are never listed).
+    pub body: Arc<str>,
     pub time_ms: i64,
     /// When it came in, on the server's clock.
     pub received_ms: i64,
@@ -29,15 +31,19 @@ pub struct Received {
 }
 
 impl Received {
-    fn field(&self, key: &str) -> &str {
-        self.envelope
-            .get(key)
-            .and_then(Value::as_str)
+    fn field(&self, key: &str) -> String {
+        Node::parse(&self.body)
+            .map(|doc| doc.str_field(key).to_string())
             .unwrap_or_default()
     }
 
-    pub fn id(&self) -> &str {
+    pub fn id(&self) -> String {
         self.field("id")
+    }
+
+    /// The envelope, parsed.
+    pub fn envelope(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or(Value::Null)
     }
 }
 
@@ -56,10 +62,16 @@ pub struct EventFilter {
 
 impl EventFilter {
     fn accepts(&self, r: &Received) -> bool {
-        let is = |want: &Option<String>, have: &str| want.as_deref().is_none_or(|q| q == have);
-        is(&self.event_id, r.id())
-            && is(&self.source, r.field("source"))
-            && is(&self.detail_type, r.field("detail-type"))
+        let wants_fields =
+            self.event_id.is_some() || self.source.is_some() || self.detail_type.is_some();
+        let doc = wants_fields.then(|| Node::parse(&r.body).ok()).flatten();
+        let is = |want: &Option<String>, key: &str| {
+            want.as_deref()
+                .is_none_or(|q| doc.as_ref().is_some_and(|d| d.str_field(key) == q))
+        };
+        is(&self.event_id, "id")
+            && is(&self.source, "source")
+            && is(&self.detail_type, "detail-type")
             && self.rule.as_deref().is_none_or(|q| {
                 r.rules
                     .iter()
@@ -161,7 +173,7 @@ impl RecentEvents {
             }
             ring.push_back(Received {
                 seq: self.seq.fetch_add(1, Ordering::Relaxed),
-                envelope: event.envelope.clone(),
+                body: event.body.clone(),
                 time_ms: event.time_ms,
                 received_ms: now_ms,
                 rules,

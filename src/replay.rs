@@ -7,8 +7,6 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use serde_json::Value;
-
 use crate::catalog::RuleFilter;
 use crate::error::ApiError;
 use crate::model::event::{Event, splice_replay_name};
@@ -172,7 +170,6 @@ async fn run(
         scope: bus_scope,
         bus,
         filter: replay.filter_arns.clone(),
-        replay: name.to_string(),
     });
     let mut pipeline = Pipeline::new(&control.last_event_ms);
     let end = replay.event_end_ms;
@@ -373,7 +370,6 @@ struct Destination {
     scope: Scope,
     bus: String,
     filter: Option<Vec<String>>,
-    replay: String,
 }
 
 type BatchTask = tokio::task::JoinHandle<Result<(), ApiError>>;
@@ -468,21 +464,19 @@ async fn route_batch(
     target: &Destination,
     batch: Vec<(i64, String)>,
 ) -> Result<(), ApiError> {
-    let mut events = Vec::with_capacity(batch.len());
-    for (time_ms, text) in batch {
-        let Ok(envelope) = serde_json::from_str::<Value>(&text) else {
-            tracing::warn!(replay = %target.replay, "skipping an unreadable archived event");
-            continue;
-        };
-        events.push(Event::from_parts(
-            target.scope.clone(),
-            target.bus.clone(),
-            time_ms,
-            Arc::new(envelope),
-            Arc::from(text),
-            0,
-        ));
-    }
+    // The router reads each text for the rules (and skips one that is not JSON).
+    let events: Vec<Event> = batch
+        .into_iter()
+        .map(|(time_ms, text)| {
+            Event::from_body(
+                target.scope.clone(),
+                target.bus.clone(),
+                time_ms,
+                Arc::from(text),
+                0,
+            )
+        })
+        .collect();
     router
         .ingest(&events, RuleFilter::Replay(target.filter.as_deref()))
         .await

@@ -13,6 +13,7 @@ use std::sync::{Arc, Weak};
 use crate::catalog::{Catalog, CompiledRule, RouteAction, RuleFilter};
 use crate::delivery::{BusSink, Delivery, DeliveryJob};
 use crate::error::ApiError;
+use crate::json_doc::Node;
 use crate::model::event::Event;
 use crate::recent::RecentEvents;
 use crate::store::{ArchiveWrite, Store};
@@ -39,9 +40,9 @@ impl Drop for LiveTraffic<'_> {
     }
 }
 
-/// One delivery per target of `rule`, each with the payload its input settings make, at
-/// `now_ms` on the delivery clock.
-fn jobs_for_rule(event: &Event, rule: &CompiledRule, now_ms: i64) -> Vec<DeliveryJob> {
+/// One delivery per target of `rule` of the event `id`, each with the payload its input
+/// settings make, at `now_ms` on the delivery clock.
+fn jobs_for_rule(event: &Event, id: &str, rule: &CompiledRule, now_ms: i64) -> Vec<DeliveryJob> {
     rule.targets
         .iter()
         .zip(&rule.inputs)
@@ -49,7 +50,7 @@ fn jobs_for_rule(event: &Event, rule: &CompiledRule, now_ms: i64) -> Vec<Deliver
             let payload = match input {
                 InputSpec::Event => event.body.clone(),
                 other => Arc::from(other.render(
-                    &event.envelope,
+                    &event.envelope(),
                     &event.body,
                     &TransformContext {
                         rule_arn: &rule.arn,
@@ -58,7 +59,7 @@ fn jobs_for_rule(event: &Event, rule: &CompiledRule, now_ms: i64) -> Vec<Deliver
                     },
                 )),
             };
-            DeliveryJob::new(event, rule, target.clone(), payload, now_ms)
+            DeliveryJob::new(event, id, rule, target.clone(), payload, now_ms)
         })
         .collect()
 }
@@ -97,23 +98,58 @@ impl Router {
     /// Queues `event` for the targets of one rule, matched or not (scheduled rules).
     pub async fn deliver_to_rule(&self, event: &Event, rule: &CompiledRule) {
         let now = self.delivery.clock().now_ms();
-        for job in jobs_for_rule(event, rule, now) {
+        let id = event
+            .envelope()
+            .get("id")
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_string();
+        for job in jobs_for_rule(event, &id, rule, now) {
             self.delivery.enqueue(job).await;
         }
     }
 
     /// Matches each event against its bus's rules, writes the archive copies durably, then
-    /// queues the deliveries.
+    /// queues the deliveries. Rules read each event's text (an event whose text is not JSON,
+    /// which this server never writes, is skipped with a warning).
     pub async fn ingest(&self, events: &[Event], filter: RuleFilter<'_>) -> Result<(), ApiError> {
+        let mut docs = Vec::with_capacity(events.len());
+        let mut unreadable = Vec::new();
+        for (i, event) in events.iter().enumerate() {
+            match Node::parse(&event.body) {
+                Ok(doc) => docs.push(doc),
+                Err(_) => {
+                    tracing::warn!(bus = %event.bus, "skipping an event whose text is not JSON");
+                    unreadable.push(i);
+                }
+            }
+        }
+        if unreadable.is_empty() {
+            return self.ingest_read(events, &docs, filter).await;
+        }
+        let read: Vec<Event> = (0..events.len())
+            .filter(|i| !unreadable.contains(i))
+            .map(|i| events[i].clone())
+            .collect();
+        self.ingest_read(&read, &docs, filter).await
+    }
+
+    /// The same, for events already read: `docs[i]` is `events[i]`'s envelope (PutEvents
+    /// builds both from the request, and nothing is parsed again).
+    pub async fn ingest_read(
+        &self,
+        events: &[Event],
+        docs: &[Node<'_>],
+        filter: RuleFilter<'_>,
+    ) -> Result<(), ApiError> {
+        assert_eq!(events.len(), docs.len(), "one document per event");
         let now = self.delivery.clock().now_ms();
         let mut writes = Vec::new();
         let mut jobs = Vec::new();
         let mut routed = Vec::new();
         let recording = self.recent.enabled();
-        for event in events {
-            let actions = self
-                .catalog
-                .route(&event.scope, &event.bus, &event.envelope, &filter);
+        for (event, doc) in events.iter().zip(docs) {
+            let actions = self.catalog.route(&event.scope, &event.bus, doc, &filter);
             if recording {
                 routed.push((event, actions.iter().map(|a| a.rule().clone()).collect()));
             }
@@ -126,7 +162,9 @@ impl Router {
                             body: event.body.clone(),
                         });
                     }
-                    RouteAction::Deliver { rule } => jobs.extend(jobs_for_rule(event, &rule, now)),
+                    RouteAction::Deliver { rule } => {
+                        jobs.extend(jobs_for_rule(event, doc.str_field("id"), &rule, now))
+                    }
                     RouteAction::Nothing { .. } => {}
                 }
             }

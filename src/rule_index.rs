@@ -8,8 +8,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::json_doc::Node;
 use serde::{Serialize, Serializer};
-use serde_json::Value;
 
 use crate::model::{Rule, Target};
 use crate::pattern::{EventPath, IndexKey, Pattern};
@@ -138,7 +138,7 @@ impl RuleIndex {
     }
 
     /// The rules that may match `event`, in name order (their patterns still decide).
-    pub fn candidates(&self, event: &Value) -> impl Iterator<Item = &Arc<CompiledRule>> {
+    pub fn candidates(&self, event: &Node<'_>) -> impl Iterator<Item = &Arc<CompiledRule>> {
         let mut ids = self.always.clone();
         for (path, entries) in &self.paths {
             path.for_each_string(event, |s| entries.lookup(s, &mut ids));
@@ -195,9 +195,9 @@ mod tests {
             ),
             rule("f", r#"{"detail": {"id": [{"prefix": "zz"}]}}"#),
         ]);
-        let names = |event: Value| -> Vec<String> {
+        let names = |event: serde_json::Value| -> Vec<String> {
             index
-                .candidates(&event)
+                .candidates(&Node::from_value(&event))
                 .map(|r| r.rule.name.clone())
                 .collect()
         };

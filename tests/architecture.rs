@@ -28,6 +28,7 @@ const LAYERS: &[&[&str]] = &[
     &[
         "pattern",
         "model",
+        "json_doc",
         "store",
         "config",
         "error",

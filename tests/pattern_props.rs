@@ -31,6 +31,7 @@
 //! `PROPTEST_CASES=N` changes it. Failures are not persisted to files: proptest prints the
 //! minimal failing pattern and event.
 
+use eventbridge_local::json_doc::Node as Doc;
 use eventbridge_local::pattern::{EventPath, IndexKey, Pattern};
 use proptest::prelude::*;
 use proptest::sample::select;
@@ -589,7 +590,7 @@ fn index_holds(p: &Pattern, event: &Value) -> Result<(), String> {
     };
     for (path, key) in &keys {
         let mut found = false;
-        EventPath::new(path).for_each_string(event, |s| {
+        EventPath::new(path).for_each_string(&Doc::from_value(event), |s| {
             found |= match key {
                 IndexKey::Exact(x) => s == x,
                 IndexKey::Prefix(x) => s.starts_with(x.as_str()),

@@ -3,9 +3,8 @@
 
 use std::sync::Arc;
 
-use serde_json::Value;
-
 use super::{Catalog, CompiledRule};
+use crate::json_doc::Node;
 use crate::model::Scope;
 
 /// What a matched rule asks for.
@@ -49,7 +48,7 @@ impl Catalog {
         &self,
         scope: &Scope,
         bus: &str,
-        event: &Value,
+        event: &Node<'_>,
         filter: &RuleFilter<'_>,
     ) -> Vec<RouteAction> {
         let data = self.read();
@@ -72,7 +71,10 @@ impl Catalog {
                     }
                 }
             }
-            let matched = compiled.pattern.as_ref().is_some_and(|p| p.matches(event));
+            let matched = compiled
+                .pattern
+                .as_ref()
+                .is_some_and(|p| p.matches_doc(event));
             if !matched {
                 continue;
             }

@@ -42,6 +42,7 @@ impl DeliveryJob {
     /// of it) to `target`, made at `now_ms` on the delivery clock (event age counts from it).
     pub fn new(
         event: &Event,
+        event_id: &str,
         rule: &CompiledRule,
         target: Arc<Target>,
         payload: Arc<str>,
@@ -49,15 +50,10 @@ impl DeliveryJob {
     ) -> DeliveryJob {
         DeliveryJob {
             id: 0,
-            event_id: event
-                .envelope
-                .get("id")
-                .and_then(|v| v.as_str())
-                .unwrap_or_default()
-                .to_string(),
+            event_id: event_id.to_string(),
             body: payload,
             event: event.body.clone(),
-            envelope: Some(event.envelope.clone()),
+            envelope: event.parsed_envelope(),
             time_ms: event.time_ms,
             rule_arn: rule.arn.clone(),
             rule_scope: rule.rule.scope.clone(),

@@ -40,7 +40,7 @@ pub fn explain(app: &App, body: Value) -> Answer {
                 "received".into(),
                 received_json(&scope.account, &scope.region, &bus, &received),
             );
-            let event = (*received.envelope).clone();
+            let event = received.envelope();
             (scope, bus, event)
         }
         None => {

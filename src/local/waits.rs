@@ -121,6 +121,6 @@ pub fn received_json(account: &str, region: &str, bus: &str, r: &Received) -> Va
         "time": rfc3339(r.time_ms),
         "receivedTime": rfc3339(r.received_ms),
         "matchedRules": r.rules.iter().map(|rule| rule.rule.name.as_str()).collect::<Vec<_>>(),
-        "event": &*r.envelope,
+        "event": r.envelope(),
     })
 }

@@ -3,12 +3,14 @@
 //! Here, below the router and delivery, because both make events: PutEvents and replays put
 //! them on a bus, and an event-bus target hands one to another bus.
 
-use std::sync::Arc;
+use std::borrow::Cow;
+use std::sync::{Arc, OnceLock};
 
 use serde_json::{Map, Value};
 
 use super::Scope;
 use super::time::envelope_time;
+use crate::json_doc::Node;
 
 /// An event on its way into a bus.
 #[derive(Debug, Clone)]
@@ -18,13 +20,52 @@ pub struct Event {
     pub bus: String,
     /// Event time, ms (archive order and replay windows use it).
     pub time_ms: i64,
-    /// The envelope as targets receive it (shared with bus-to-bus deliveries, which route it
-    /// again without parsing).
-    pub envelope: Arc<Value>,
-    /// The envelope serialized once, shared by every archive write and delivery.
+    /// The envelope's text, written once, shared by every archive write and delivery; rules
+    /// read it into a `Node`.
     pub body: Arc<str>,
     /// How many bus-to-bus hops brought it here (loops stop at a bound).
     pub hops: u8,
+    /// The envelope as a `Value`, when the maker had one or a reader needed one (input
+    /// transformations, event-bus targets): most events are only matched and stored, and
+    /// never need it.
+    parsed: OnceLock<Arc<Value>>,
+}
+
+/// What AWS puts in the envelope of a PutEvents entry (`detail` is the entry's `Detail`, read).
+/// `id`, `account` and `region` may be owned: a request's envelopes outlive the locals these
+/// come from (they are routed together once all are made).
+pub struct EnvelopeParts<'a> {
+    pub id: Cow<'a, str>,
+    pub detail_type: &'a str,
+    pub source: &'a str,
+    pub account: Cow<'a, str>,
+    pub time_ms: i64,
+    pub region: Cow<'a, str>,
+    pub resources: &'a [String],
+    pub detail: Node<'a>,
+}
+
+/// The envelope as rules read it, keys in AWS's order; written out (`Event::from_doc`) it is
+/// the text `envelope(..)` serializes to, with no `Value` built on the way.
+pub fn envelope_doc(parts: EnvelopeParts<'_>) -> Node<'_> {
+    let borrowed = |s| Node::String(Cow::Borrowed(s));
+    Node::Object(vec![
+        (Cow::Borrowed("version"), borrowed("0")),
+        (Cow::Borrowed("id"), Node::String(parts.id)),
+        (Cow::Borrowed("detail-type"), borrowed(parts.detail_type)),
+        (Cow::Borrowed("source"), borrowed(parts.source)),
+        (Cow::Borrowed("account"), Node::String(parts.account)),
+        (
+            Cow::Borrowed("time"),
+            Node::String(Cow::Owned(envelope_time(parts.time_ms))),
+        ),
+        (Cow::Borrowed("region"), Node::String(parts.region)),
+        (
+            Cow::Borrowed("resources"),
+            Node::Array(parts.resources.iter().map(|r| borrowed(r)).collect()),
+        ),
+        (Cow::Borrowed("detail"), parts.detail),
+    ])
 }
 
 /// The envelope AWS builds for a PutEvents entry, keys in AWS's order.
@@ -86,14 +127,40 @@ impl Event {
         body: Arc<str>,
         hops: u8,
     ) -> Event {
+        let event = Event::from_body(scope, bus, time_ms, body, hops);
+        let _ = event.parsed.set(envelope);
+        event
+    }
+
+    /// An event whose envelope is `doc`, written out once here.
+    pub fn from_doc(scope: Scope, bus: String, time_ms: i64, doc: &Node<'_>, hops: u8) -> Event {
+        let body = serde_json::to_string(doc).expect("a Node always serializes");
+        Event::from_body(scope, bus, time_ms, Arc::from(body), hops)
+    }
+
+    /// An event known by its text alone (an envelope this server wrote).
+    pub fn from_body(scope: Scope, bus: String, time_ms: i64, body: Arc<str>, hops: u8) -> Event {
         Event {
             scope,
             bus,
             time_ms,
-            envelope,
             body,
             hops,
+            parsed: OnceLock::new(),
         }
+    }
+
+    /// The envelope as a `Value`, read from the text the first time it is asked for (a text
+    /// that is not JSON, which this server never writes, reads as null).
+    pub fn envelope(&self) -> Arc<Value> {
+        self.parsed
+            .get_or_init(|| Arc::new(serde_json::from_str(&self.body).unwrap_or(Value::Null)))
+            .clone()
+    }
+
+    /// The envelope as a `Value` if it has been made already.
+    pub fn parsed_envelope(&self) -> Option<Arc<Value>> {
+        self.parsed.get().cloned()
     }
 }
 
@@ -152,5 +219,41 @@ mod tests {
         let spliced = splice_replay_name(&env.to_string(), "r1").unwrap();
         assert_eq!(spliced, replayed.to_string());
         assert_eq!(splice_replay_name("{\"a\":1}", "r1"), None);
+    }
+
+    #[test]
+    fn envelope_doc_is_the_envelope() {
+        let detail_text = r#"{"b": 1.50, "a": ["\u00e9", null], "b": "again"}"#;
+        let resources = vec!["arn:aws:s3:::x\"y".to_string()];
+        let doc = envelope_doc(EnvelopeParts {
+            id: "id-1".into(),
+            detail_type: "t\u{1}",
+            source: "s",
+            account: "123456789012".into(),
+            time_ms: 1_704_164_645_678,
+            region: "eu-west-3".into(),
+            resources: &resources,
+            detail: Node::parse(detail_text).unwrap(),
+        });
+        let value = envelope(
+            "id-1",
+            "t\u{1}",
+            "s",
+            "123456789012",
+            1_704_164_645_678,
+            "eu-west-3",
+            vec![Value::from(resources[0].clone())],
+            serde_json::from_str(detail_text).unwrap(),
+        );
+        assert_eq!(doc.to_value(), value);
+        let scope = Scope {
+            account: "123456789012".into(),
+            region: "eu-west-3".into(),
+        };
+        let event = Event::from_doc(scope, "b".into(), 0, &doc, 0);
+        assert_eq!(&*event.body, serde_json::to_string(&value).unwrap());
+        assert!(event.parsed_envelope().is_none());
+        assert_eq!(*event.envelope(), value);
+        assert!(event.parsed_envelope().is_some());
     }
 }

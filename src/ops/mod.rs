@@ -97,7 +97,7 @@ pub const ALL_OPERATIONS: [&str; 57] = [
 macro_rules! handle {
     ($handler:path, $app:expr, $scope:expr, $body:expr) => {{
         let request = parse($body)?;
-        to_json(&$handler($app, $scope, request).await?)
+        to_body(&$handler($app, $scope, request).await?)
     }};
 }
 
@@ -113,7 +113,7 @@ macro_rules! operations {
             scope: &Scope,
             operation: &str,
             body: &[u8],
-        ) -> Result<Value, ApiError> {
+        ) -> Result<Vec<u8>, ApiError> {
             match operation {
                 $($operation => handle!($handler, app, scope, body),)*
                 other => Err(ApiError::unsupported(other)),
@@ -188,7 +188,22 @@ pub async fn dispatch(
     operation: &str,
     body: bytes::Bytes,
 ) -> Result<Value, ApiError> {
+    let answer = dispatch_body(app, scope, operation, body).await?;
+    serde_json::from_slice(&answer).map_err(|e| ApiError::internal(e.to_string()))
+}
+
+/// The same, answering the response's JSON text (what the server sends).
+pub async fn dispatch_body(
+    app: &App,
+    scope: &Scope,
+    operation: &str,
+    body: bytes::Bytes,
+) -> Result<Vec<u8>, ApiError> {
     if !ALL_OPERATIONS.contains(&operation) {
+        // A body that is not JSON is refused first, whatever the operation.
+        if let Some(e) = invalid_json(&body) {
+            return Err(e);
+        }
         return Err(ApiError::new(
             ErrorCode::UnknownOperation,
             format!("Unknown operation AWSEvents.{operation}."),
@@ -198,18 +213,39 @@ pub async fn dispatch(
     run_handler(app, scope, operation, &body).await
 }
 
+/// AWS's answer to a request body that is not JSON, or `None` when it is JSON. Only asked
+/// when the typed parse failed (or the operation is unknown): the typed parse reads the same
+/// grammar, so a body it accepts is JSON, and the body is read once on the common path.
+pub fn invalid_json(body: &[u8]) -> Option<ApiError> {
+    serde_json::from_slice::<serde::de::IgnoredAny>(body)
+        .err()
+        .map(|e| {
+            ApiError::new(
+                ErrorCode::Serialization,
+                format!("The request body is not valid JSON: {e}"),
+            )
+        })
+}
+
 /// A JSON body into a typed request; a JSON type mismatch is a `SerializationException`.
 pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(body).map_err(|e| {
-        ApiError::new(
-            ErrorCode::Serialization,
-            format!("The request does not match the operation's input shape: {e}"),
-        )
+        invalid_json(body).unwrap_or_else(|| {
+            ApiError::new(
+                ErrorCode::Serialization,
+                format!("The request does not match the operation's input shape: {e}"),
+            )
+        })
     })
 }
 
 pub fn to_json<T: Serialize>(response: &T) -> Result<Value, ApiError> {
     serde_json::to_value(response).map_err(|e| ApiError::internal(e.to_string()))
+}
+
+/// A typed response as the JSON text sent back (no `Value` on the way).
+pub fn to_body<T: Serialize>(response: &T) -> Result<Vec<u8>, ApiError> {
+    serde_json::to_vec(response).map_err(|e| ApiError::internal(e.to_string()))
 }
 
 /// The response of an operation without output.

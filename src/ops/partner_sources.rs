@@ -448,9 +448,15 @@ pub async fn put_partner_events(
         if let Some(customer) = customer {
             // The partner bus is named after the event source.
             let bus = entry.source.clone().unwrap_or_default();
-            let (time_ms, envelope) =
-                entry_envelope(entry, &id, detail, &customer.account, &customer.region, now);
-            events.push(Event::new(customer, bus, time_ms, envelope, 0));
+            let (time_ms, doc) = entry_envelope(
+                &entry,
+                &id,
+                detail,
+                &customer.account,
+                &customer.region,
+                now,
+            );
+            events.push(Event::from_doc(customer, bus, time_ms, &doc, 0));
         }
         results.push(PutPartnerEventsResultEntry {
             event_id: Some(id),

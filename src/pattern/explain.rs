@@ -7,6 +7,8 @@
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
+use crate::json_doc::Node;
+
 use super::PatternError;
 use super::cidr::IpRange;
 use super::compile;
@@ -38,6 +40,7 @@ pub enum Explanation {
 
 /// Explains how `event` fares against the pattern `source`.
 pub fn explain(source: &str, event: &Value) -> Result<Explanation, PatternError> {
+    let event = &Node::from_value(event);
     let subrules = compile::compile(source).map_err(|reason| PatternError { reason })?;
     let mut mismatches = Vec::with_capacity(subrules.len());
     for subrule in &subrules {
@@ -49,7 +52,7 @@ pub fn explain(source: &str, event: &Value) -> Result<Explanation, PatternError>
     Ok(Explanation::Fails(mismatches))
 }
 
-fn explain_subrule(fields: &[FieldSpec], event: &Value) -> Option<Mismatch> {
+fn explain_subrule(fields: &[FieldSpec], event: &Node<'_>) -> Option<Mismatch> {
     for field in fields {
         if !matcher::Rule::new(std::slice::from_ref(field)).matches(event) {
             return Some(field_mismatch(field, event));
@@ -83,19 +86,19 @@ fn explain_subrule(fields: &[FieldSpec], event: &Value) -> Option<Mismatch> {
     })
 }
 
-fn leaves<'e>(event: &'e Value, path: &str) -> Vec<&'e Value> {
+fn leaves<'e, 'j>(event: &'e Node<'j>, path: &str) -> Vec<&'e Node<'j>> {
     matcher::leaves(event, path)
 }
 
-fn had(found: &[&Value]) -> Value {
+fn had(found: &[&Node<'_>]) -> Value {
     match found {
         [] => Value::Null,
-        [one] => (*one).clone(),
-        many => Value::Array(many.iter().map(|v| (*v).clone()).collect()),
+        [one] => one.to_value(),
+        many => Value::Array(many.iter().map(|v| v.to_value()).collect()),
     }
 }
 
-fn field_mismatch(field: &FieldSpec, event: &Value) -> Mismatch {
+fn field_mismatch(field: &FieldSpec, event: &Node<'_>) -> Mismatch {
     let found = leaves(event, &field.path);
     let present = !found.is_empty();
     let reason = if !present {

@@ -2,7 +2,7 @@
 //!
 //! A compiled pattern is a list of rules (one per `$or` combination); a rule
 //! is a list of fields, each a dotted path plus the matchers OR'ed for it.
-//! Matching walks the event `Value` directly (no flattening, no allocation in
+//! Matching walks the event's `Node` tree directly (no flattening, no allocation in
 //! the common case):
 //! - a path step may match an event key that itself contains dots
 //!   (`{"a.b": 1}` is the same as `{"a": {"b": 1}}`);
@@ -12,7 +12,7 @@
 //! - array consistency: when two fields of one rule are matched inside the
 //!   same event array, both matches must come from the same element.
 
-use serde_json::Value;
+use crate::json_doc::Node;
 
 use super::cidr::IpRange;
 use super::numeric::{self, NumLit, Range};
@@ -102,50 +102,50 @@ pub(crate) enum Matcher {
 impl Matcher {
     /// Whether a leaf value (string, number, boolean or null) matches.
     #[inline]
-    pub(crate) fn matches(&self, v: &Value) -> bool {
+    pub(crate) fn matches(&self, v: &Node<'_>) -> bool {
         match self {
-            Matcher::Exact(s) => matches!(v, Value::String(x) if x == s),
+            Matcher::Exact(s) => matches!(v, Node::String(x) if x == s),
             Matcher::ExactIp(s, r) => {
-                matches!(v, Value::String(x) if x == s || r.contains_str(x))
+                matches!(v, Node::String(x) if x == s || r.contains_str(x))
             }
-            Matcher::Number(lit) => matches!(v, Value::Number(n) if numeric::num_equals(n, lit)),
-            Matcher::Bool(b) => matches!(v, Value::Bool(x) if x == b),
+            Matcher::Number(lit) => matches!(v, Node::Number(n) if numeric::num_equals(n, lit)),
+            Matcher::Bool(b) => matches!(v, Node::Bool(x) if x == b),
             Matcher::Null => v.is_null(),
-            Matcher::Prefix(p) => matches!(v, Value::String(x) if x.starts_with(p.as_str())),
-            Matcher::Suffix(p) => matches!(v, Value::String(x) if x.ends_with(p.as_str())),
-            Matcher::PrefixIc(p) => matches!(v, Value::String(x) if starts_with_ic(x, p)),
-            Matcher::SuffixIc(p) => matches!(v, Value::String(x) if ends_with_ic(x, p)),
-            Matcher::EqualsIc(p) => matches!(v, Value::String(x) if eq_ic(x, p)),
+            Matcher::Prefix(p) => matches!(v, Node::String(x) if x.starts_with(p.as_str())),
+            Matcher::Suffix(p) => matches!(v, Node::String(x) if x.ends_with(p.as_str())),
+            Matcher::PrefixIc(p) => matches!(v, Node::String(x) if starts_with_ic(x, p)),
+            Matcher::SuffixIc(p) => matches!(v, Node::String(x) if ends_with_ic(x, p)),
+            Matcher::EqualsIc(p) => matches!(v, Node::String(x) if eq_ic(x, p)),
             Matcher::AnythingBut { strings, numbers } => match v {
-                Value::String(x) => !strings.iter().any(|s| s == x),
-                Value::Number(n) => {
+                Node::String(x) => !strings.iter().any(|s| s == x),
+                Node::Number(n) => {
                     let f = numeric::event_f64(n);
                     !numbers.contains(&f)
                 }
                 _ => true,
             },
             Matcher::AnythingButPrefix(ps) => match v {
-                Value::String(x) => !ps.iter().any(|p| x.starts_with(p.as_str())),
+                Node::String(x) => !ps.iter().any(|p| x.starts_with(p.as_str())),
                 _ => true,
             },
             Matcher::AnythingButSuffix(ps) => match v {
-                Value::String(x) => !ps.iter().any(|p| x.ends_with(p.as_str())),
+                Node::String(x) => !ps.iter().any(|p| x.ends_with(p.as_str())),
                 _ => true,
             },
             Matcher::AnythingButIc(ps) => match v {
-                Value::String(x) => !ps.iter().any(|p| eq_ic(x, p)),
+                Node::String(x) => !ps.iter().any(|p| eq_ic(x, p)),
                 _ => true,
             },
             Matcher::AnythingButWildcard(ws) => match v {
-                Value::String(x) => !ws.iter().any(|w| w.matches(x)),
+                Node::String(x) => !ws.iter().any(|w| w.matches(x)),
                 _ => true,
             },
             Matcher::Numeric(r) => {
-                matches!(v, Value::Number(n) if r.contains(numeric::event_f64(n)))
+                matches!(v, Node::Number(n) if r.contains(numeric::event_f64(n)))
             }
             Matcher::Exists => true,
-            Matcher::Cidr(r) => matches!(v, Value::String(x) if r.contains_str(x)),
-            Matcher::Wildcard(w) => matches!(v, Value::String(x) if w.matches(x)),
+            Matcher::Cidr(r) => matches!(v, Node::String(x) if r.contains_str(x)),
+            Matcher::Wildcard(w) => matches!(v, Node::String(x) if w.matches(x)),
         }
     }
 }
@@ -191,23 +191,20 @@ impl PathSpec {
 /// (array identity, element index) pairs on the way to a leaf.
 type Membership = Vec<(usize, usize)>;
 
-/// Objects with at most this many keys are scanned instead of probed.
-const LINEAR_SCAN_MAX: usize = 16;
-
 /// Calls `f` on every leaf under `path` (from step `step`); stops when `f`
 /// returns true. Returns whether it stopped.
-fn visit<'e, F>(
-    v: &'e Value,
+fn visit<'e, 'j, F>(
+    v: &'e Node<'j>,
     path: &PathSpec,
     step: usize,
     arrays: &mut Membership,
     f: &mut F,
 ) -> bool
 where
-    F: FnMut(&'e Value, &[(usize, usize)]) -> bool,
+    F: FnMut(&'e Node<'j>, &[(usize, usize)]) -> bool,
 {
     match v {
-        Value::Array(a) => {
+        Node::Array(a) => {
             let id = a.as_ptr() as usize;
             for (i, e) in a.iter().enumerate() {
                 arrays.push((id, i));
@@ -219,39 +216,30 @@ where
             }
             false
         }
-        Value::Object(m) => {
+        Node::Object(m) => {
             if step == path.len {
                 return false;
             }
+            // One pass over the keys: a key is a candidate when it spells one or more whole
+            // steps from here (event keys may hold dots).
             let rest = path.rest(step).as_bytes();
-            if m.len() <= LINEAR_SCAN_MAX {
-                let first = path.end(step, 0);
-                for (k, child) in m {
-                    let kb = k.as_bytes();
-                    let n = kb.len();
-                    if n < first || n > rest.len() || &rest[..n] != kb {
-                        continue;
-                    }
-                    if n < rest.len() && rest[n] != b'.' {
-                        continue;
-                    }
-                    // The key ends where a step ends: find which one.
-                    let j =
-                        match path.starts[step + 1..].binary_search(&(path.starts[step] + n + 1)) {
-                            Ok(j) => j,
-                            Err(_) => continue,
-                        };
-                    if visit(child, path, step + j + 1, arrays, f) {
-                        return true;
-                    }
+            let first = path.end(step, 0);
+            for (k, child) in m {
+                let kb = k.as_bytes();
+                let n = kb.len();
+                if n < first || n > rest.len() || &rest[..n] != kb {
+                    continue;
                 }
-            } else {
-                for j in 0..path.len - step {
-                    if let Some(child) = m.get(&path.rest(step)[..path.end(step, j)])
-                        && visit(child, path, step + j + 1, arrays, f)
-                    {
-                        return true;
-                    }
+                if n < rest.len() && rest[n] != b'.' {
+                    continue;
+                }
+                // The key ends where a step ends: find which one.
+                let j = match path.starts[step + 1..].binary_search(&(path.starts[step] + n + 1)) {
+                    Ok(j) => j,
+                    Err(_) => continue,
+                };
+                if visit(child, path, step + j + 1, arrays, f) {
+                    return true;
                 }
             }
             false
@@ -267,7 +255,7 @@ where
 }
 
 /// Every leaf at `path` (what a field at that path is matched against), for explanations.
-pub(crate) fn leaves<'e>(event: &'e Value, path: &str) -> Vec<&'e Value> {
+pub(crate) fn leaves<'e, 'j>(event: &'e Node<'j>, path: &str) -> Vec<&'e Node<'j>> {
     let mut found = Vec::new();
     visit(
         event,
@@ -314,12 +302,12 @@ impl Field {
     }
 
     #[inline]
-    fn leaf_matches(&self, v: &Value) -> bool {
+    fn leaf_matches(&self, v: &Node<'_>) -> bool {
         self.matchers.iter().any(|m| m.matches(v))
     }
 
     /// First pass: stop at the first matching leaf.
-    fn first(&self, event: &Value) -> Outcome {
+    fn first(&self, event: &Node<'_>) -> Outcome {
         let mut any_leaf = false;
         let mut out = Outcome::Fail;
         let mut arrays = Vec::new();
@@ -344,7 +332,7 @@ impl Field {
 
     /// Second pass: every matching leaf's array membership, or `None` when a
     /// leaf outside arrays matches (no constraint).
-    fn all(&self, event: &Value) -> Option<Vec<Membership>> {
+    fn all(&self, event: &Node<'_>) -> Option<Vec<Membership>> {
         let mut found = Vec::new();
         let mut free = false;
         let mut arrays = Vec::new();
@@ -398,9 +386,9 @@ impl EventPath {
     }
 
     /// Calls `f` with every string leaf at this path.
-    pub fn for_each_string(&self, event: &Value, mut f: impl FnMut(&str)) {
+    pub fn for_each_string(&self, event: &Node<'_>, mut f: impl FnMut(&str)) {
         visit(event, &self.0, 0, &mut Vec::new(), &mut |leaf, _| {
-            if let Value::String(s) = leaf {
+            if let Node::String(s) = leaf {
                 f(s);
             }
             false
@@ -495,7 +483,7 @@ impl Rule {
             })
     }
 
-    pub(crate) fn matches(&self, event: &Value) -> bool {
+    pub(crate) fn matches(&self, event: &Node<'_>) -> bool {
         let mut bound: Vec<&Field> = Vec::new();
         for f in &self.fields {
             match f.first(event) {
@@ -543,16 +531,18 @@ mod tests {
     fn dotted_keys() {
         let p = PathSpec::new("detail.state.status");
         let ev = json!({"detail": {"state.status": "running"}});
+        let ev = Node::from_value(&ev);
         let mut seen = Vec::new();
         visit(&ev, &p, 0, &mut Vec::new(), &mut |v, _| {
-            seen.push(v.clone());
+            seen.push(v.to_value());
             false
         });
         assert_eq!(seen, vec![json!("running")]);
         let ev = json!({"detail.state": {"status": "x"}, "detail": {"state": {"status": "y"}}});
+        let ev = Node::from_value(&ev);
         let mut seen = Vec::new();
         visit(&ev, &p, 0, &mut Vec::new(), &mut |v, _| {
-            seen.push(v.clone());
+            seen.push(v.to_value());
             false
         });
         seen.sort_by_key(|v| v.to_string());

@@ -71,6 +71,8 @@ pub use explain::{Explanation, Mismatch, explain};
 pub use matcher::{EventPath, IndexKey};
 use serde_json::Value;
 
+use crate::json_doc::Node;
+
 /// A compiled event pattern: compile once, match many. Pure: no I/O.
 #[derive(Debug, Clone)]
 pub struct Pattern {
@@ -112,6 +114,11 @@ impl Pattern {
     /// Whether the event (the full envelope: version, id, detail-type,
     /// source, account, time, region, resources, detail, ...) matches.
     pub fn matches(&self, event: &Value) -> bool {
+        self.matches_doc(&Node::from_value(event))
+    }
+
+    /// The same, on an event read into a `Node` (what routing does).
+    pub fn matches_doc(&self, event: &Node<'_>) -> bool {
         self.rules.iter().any(|r| r.matches(event))
     }
 
@@ -183,9 +190,8 @@ mod tests {
         assert_eq!(p.index_keys(), None);
         let path = EventPath::new("detail.id");
         let mut seen = Vec::new();
-        path.for_each_string(&json!({"detail": {"id": ["x", 1, "z"]}}), |s| {
-            seen.push(s.to_string())
-        });
+        let event = json!({"detail": {"id": ["x", 1, "z"]}});
+        path.for_each_string(&Node::from_value(&event), |s| seen.push(s.to_string()));
         assert_eq!(seen, ["x", "z"]);
     }
 
