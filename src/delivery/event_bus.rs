@@ -1,12 +1,11 @@
 //! Event-bus targets: the event enters another bus of this same server, unchanged.
 
-use std::sync::Arc;
-
 use serde_json::Value;
 
 use super::BusSink;
 use super::job::{DeliveryJob, Failure};
 use crate::catalog::Catalog;
+use crate::json_doc::Node;
 use crate::model::event::Event;
 use crate::model::policy::{self, KeyValue, PutEventsCheck};
 use crate::model::{Scope, arn};
@@ -30,29 +29,29 @@ fn event_for(
     // An event-bus target receives the event itself: EventBridge does not apply input
     // transformation to event-bus targets. (Not verified here; the docs list event buses
     // among targets that get the original event.)
-    let envelope = match &job.envelope {
-        Some(parsed) => parsed.clone(),
-        None => Arc::new(
-            serde_json::from_str::<Value>(&job.event)
-                .map_err(|e| Failure::permanent(format!("unreadable event: {e}")))?,
-        ),
-    };
+    // The text is read (not into a `Value`: the target bus's rules read it again as they
+    // route it) to refuse an unreadable one and, across accounts, for the policy check.
+    let doc = Node::parse(&job.event)
+        .map_err(|e| Failure::permanent(format!("unreadable event: {e}")))?;
     if scope != job.rule_scope {
-        authorize(catalog, job, &scope, &bus, &envelope)?;
+        authorize(catalog, job, &scope, &bus, &doc)?;
     }
     if catalog.bus(&scope, &bus).is_err() {
         return Err(Failure::permanent(format!(
             "Event bus {bus} does not exist."
         )));
     }
-    Ok(Event::from_parts(
-        scope,
-        bus,
-        job.time_ms,
-        envelope,
-        job.event.clone(),
-        job.hops + 1,
-    ))
+    Ok(match &job.envelope {
+        Some(parsed) => Event::from_parts(
+            scope,
+            bus,
+            job.time_ms,
+            parsed.clone(),
+            job.event.clone(),
+            job.hops + 1,
+        ),
+        None => Event::from_body(scope, bus, job.time_ms, job.event.clone(), job.hops + 1),
+    })
 }
 
 /// The check of a bus of another account or region: its policy must let the rule's account
@@ -64,11 +63,11 @@ fn authorize(
     job: &DeliveryJob,
     scope: &Scope,
     bus: &str,
-    envelope: &Value,
+    envelope: &Node<'_>,
 ) -> Result<(), Failure> {
     let root = policy::root_arn(&job.rule_scope.account);
     let principal = job.target.0.get("RoleArn").and_then(Value::as_str);
-    let field = |name: &str| envelope.get(name).and_then(Value::as_str);
+    let field = |name: &str| envelope.get(name).and_then(Node::as_str);
     let bus_arn = arn::event_bus(scope, bus);
     let check = PutEventsCheck {
         account: &job.rule_scope.account,

@@ -35,6 +35,7 @@ use tokio::sync::mpsc;
 use crate::catalog::Catalog;
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::json_doc::Node;
 use crate::model::event::Event;
 use crate::model::{Scope, arn};
 use crate::store::{Collection, Store};
@@ -393,20 +394,21 @@ impl Delivery {
 /// The log record of an attempt of `job` started at `started_ms` and finished when it
 /// started (callers note a later end, and failures, on it), as a success.
 fn succeeded_record(job: &DeliveryJob, started_ms: i64) -> DeliveryRecord {
+    // The event's text read once (not into a `Value`) for the two fields the log shows.
+    let doc = job
+        .envelope
+        .is_none()
+        .then(|| Node::parse(&job.event).ok())
+        .flatten();
     let field = |key: &str| -> String {
-        let read = |envelope: &serde_json::Value| {
-            envelope
+        match (&job.envelope, &doc) {
+            (Some(envelope), _) => envelope
                 .get(key)
                 .and_then(|v| v.as_str())
                 .unwrap_or_default()
-                .to_string()
-        };
-        match &job.envelope {
-            Some(envelope) => read(envelope),
-            // Resumed after a restart: the envelope is read again from its text.
-            None => serde_json::from_str(&job.event)
-                .map(|v: serde_json::Value| read(&v))
-                .unwrap_or_default(),
+                .to_string(),
+            (None, Some(doc)) => doc.str_field(key).to_string(),
+            (None, None) => String::new(),
         }
     };
     DeliveryRecord {
