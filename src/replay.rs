@@ -409,13 +409,25 @@ impl<'a> Pipeline<'a> {
         batch: Vec<(i64, String)>,
         slice_end: Option<i64>,
     ) -> Result<(), ApiError> {
-        let live = router.has_live_traffic();
-        let limit = if live { 1 } else { self.limit };
-        while self.running.len() >= limit {
-            self.wait_oldest().await?;
-        }
         self.sent += batch.len() as u64;
         let last_time = batch.last().map(|(time, _)| *time);
+        if router.has_live_traffic() {
+            // Live PutEvents keep a core: this batch is routed here, after the ones under way,
+            // in small steps that each give the worker back (a whole batch on each core held
+            // live requests for milliseconds).
+            self.finish().await?;
+            route_in_steps(router, target, batch).await?;
+            if let Some(time) = last_time {
+                self.last_event_ms.fetch_max(time, Ordering::SeqCst);
+            }
+            if slice_end.is_some() {
+                self.replayed_until = slice_end;
+            }
+            return Ok(());
+        }
+        while self.running.len() >= self.limit {
+            self.wait_oldest().await?;
+        }
         let router = router.clone();
         let target = target.clone();
         let task = tokio::spawn(async move { route_batch(&router, &target, batch).await });
@@ -457,6 +469,23 @@ impl<'a> Pipeline<'a> {
         }
         Ok(())
     }
+}
+
+/// Events routed at a time, between yields, while live traffic runs.
+const LIVE_STEP: usize = 16;
+
+async fn route_in_steps(
+    router: &Router,
+    target: &Destination,
+    mut batch: Vec<(i64, String)>,
+) -> Result<(), ApiError> {
+    while !batch.is_empty() {
+        let rest = batch.split_off(batch.len().min(LIVE_STEP));
+        route_batch(router, target, batch).await?;
+        tokio::task::yield_now().await;
+        batch = rest;
+    }
+    Ok(())
 }
 
 async fn route_batch(

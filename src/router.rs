@@ -7,7 +7,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 
 use crate::catalog::{Catalog, CompiledRule, RouteAction, RuleFilter};
@@ -26,10 +26,18 @@ pub struct Router {
     pub delivery: Arc<Delivery>,
     /// The last events of each bus, with the rules they matched.
     pub recent: Arc<RecentEvents>,
-    /// PutEvents requests being handled: while there are some, replays route one batch at a
-    /// time instead of one per core, so that live traffic keeps a core.
+    /// PutEvents requests being handled: while there are some, or were lately, replays route
+    /// one small step at a time instead of a batch per core, so that live traffic keeps a core.
     live_put_events: AtomicUsize,
+    /// When the last PutEvents request came, in ms since `started`, plus one (0: never).
+    last_live_ms: AtomicU64,
+    started: std::time::Instant,
 }
+
+/// How long after a PutEvents request traffic still counts as live: a light stream (a request
+/// every few ms) is rarely in progress at the instant a replay looks, yet its latency is what
+/// a replay must not hurt.
+const LIVE_WINDOW_MS: u64 = 250;
 
 /// Marks a PutEvents request in progress for as long as it lives.
 pub struct LiveTraffic<'a>(&'a Router);
@@ -78,6 +86,8 @@ impl Router {
             delivery,
             recent,
             live_put_events: AtomicUsize::new(0),
+            last_live_ms: AtomicU64::new(0),
+            started: std::time::Instant::now(),
         });
         let sink: Weak<dyn BusSink> = Arc::downgrade(&router) as Weak<dyn BusSink>;
         router.delivery.set_bus_sink(sink);
@@ -87,12 +97,19 @@ impl Router {
     /// Live PutEvents traffic, which replays yield to.
     pub fn live_traffic(&self) -> LiveTraffic<'_> {
         self.live_put_events.fetch_add(1, Ordering::Relaxed);
+        self.last_live_ms.store(
+            self.started.elapsed().as_millis() as u64 + 1,
+            Ordering::Relaxed,
+        );
         LiveTraffic(self)
     }
 
-    /// Whether a PutEvents request is being handled now.
+    /// Whether a PutEvents request is being handled now, or came in the last
+    /// `LIVE_WINDOW_MS`.
     pub fn has_live_traffic(&self) -> bool {
+        let last = self.last_live_ms.load(Ordering::Relaxed);
         self.live_put_events.load(Ordering::Relaxed) > 0
+            || (last > 0 && (self.started.elapsed().as_millis() as u64) < last + LIVE_WINDOW_MS)
     }
 
     /// Queues `event` for the targets of one rule, matched or not (scheduled rules).
