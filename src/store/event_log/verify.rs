@@ -67,8 +67,12 @@ pub(super) fn recover_entries(
     }
     let (entries, repaired) = read_through(path, &file, file_len, repair)?;
     // Old segments are never appended to again: the next start reads the small index file
-    // instead of the whole segment.
-    if write_index && let Err(e) = write_index_file(dir, segment, &file, &entries) {
+    // instead of the whole segment. A segment with no event is deleted by the caller: no
+    // index (and none of its syncs) for it, which most starts after an idle run see.
+    if write_index
+        && !entries.is_empty()
+        && let Err(e) = write_index_file(dir, segment, &file, &entries)
+    {
         tracing::warn!(error = %e, "no index file for an archive segment; it will be read at start");
     }
     Ok((entries, repaired))
