@@ -59,18 +59,26 @@ struct Data {
     /// Partner event sources, by customer scope and source name.
     event_sources: WriteThroughMap<NameKey, EventSource>,
     endpoints: WriteThroughMap<NameKey, Endpoint>,
-    /// Per bus, its rules indexed for routing; rebuilt whenever one of them changes.
-    indexes: HashMap<BusKey, Arc<RuleIndex>>,
+    /// Per scope and bus, its rules indexed for routing; rebuilt whenever one of them
+    /// changes. Nested so that routing looks a bus up by reference (no key built per event).
+    indexes: HashMap<Scope, HashMap<String, Arc<RuleIndex>>>,
 }
 
 impl Data {
     fn reindex(&mut self, scope: &Scope, bus: &str) {
         let rules: Vec<Arc<CompiledRule>> = bus_rules(self, scope, bus).cloned().collect();
-        let key = (scope.clone(), bus.to_string());
         if rules.is_empty() {
-            self.indexes.remove(&key);
+            if let Some(buses) = self.indexes.get_mut(scope) {
+                buses.remove(bus);
+                if buses.is_empty() {
+                    self.indexes.remove(scope);
+                }
+            }
         } else {
-            self.indexes.insert(key, Arc::new(RuleIndex::build(rules)));
+            self.indexes
+                .entry(scope.clone())
+                .or_default()
+                .insert(bus.to_string(), Arc::new(RuleIndex::build(rules)));
         }
     }
 }

@@ -16,7 +16,7 @@ impl Catalog {
             data.rules
                 .remove_where(&self.store, |k| ours(&k.0))
                 .map_err(storage)?;
-            data.indexes.retain(|k, _| !ours(&k.0));
+            data.indexes.retain(|s, _| !ours(s));
             let buses = data
                 .buses
                 .remove_where(&self.store, |k| ours(&k.0))

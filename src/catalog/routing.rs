@@ -53,7 +53,7 @@ impl Catalog {
     ) -> Vec<RouteAction> {
         let data = self.read();
         let mut actions = Vec::new();
-        let Some(index) = data.indexes.get(&(scope.clone(), bus.to_string())) else {
+        let Some(index) = data.indexes.get(scope).and_then(|buses| buses.get(bus)) else {
             return actions;
         };
         for compiled in index.candidates(event) {
