@@ -19,7 +19,8 @@
 //! - [`rule_index`] (a bus's compiled rules indexed for routing), [`transform`] (input
 //!   transformation and JSONPath), `write_through` (the load/read/write-through map).
 //! - Leaves: [`pattern`] (the pure event-pattern matcher), [`model`] (resources and events as
-//!   plain structs, ARNs, time), [`store`] (sled for resources, the archive's segment log),
+//!   plain structs, ARNs, time), [`json_doc`] (an event's JSON as rules read it, borrowing
+//!   from its text), [`store`] (sled for resources, the archive's segment log),
 //!   [`config`], [`error`] (one table of AWS errors), [`validate`] (model constraint checks),
 //!   [`signature`] (SigV4 verification).
 //! - [`clock`]: the one source of time (real, or virtual under `--clock manual`);
