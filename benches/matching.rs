@@ -11,10 +11,10 @@ use std::process::Command;
 use std::time::Instant;
 
 use eventbridge_local::catalog::{Catalog, RuleFilter};
+use eventbridge_local::json_doc::Node;
 use eventbridge_local::model::{EventBus, Rule, RuleState, Scope, Target};
 use eventbridge_local::pattern::Pattern;
 use eventbridge_local::store::Store;
-use eventbridge_local::json_doc::Node;
 use serde_json::{Value, json};
 
 const LINES: usize = 200_000;
