@@ -416,7 +416,8 @@ def test_delivery_after_the_policy_is_removed_fails_and_is_dead_lettered(start_s
     assert attributes["ERROR_CODE"] == "NO_PERMISSIONS"
     assert "AccessDeniedException" in attributes["ERROR_MESSAGE"]
     assert attributes["TARGET_ARN"] == bus_arn(central)
-    (entry,) = deliveries(srv, refused)
+    # The log records the attempt once the dead-letter queue has answered (maybe just after).
+    (entry,) = wait_for(lambda: deliveries(srv, refused), timeout=5)
     assert entry["outcome"] == "dead-lettered"
     assert denied_message(OTHER, central) in entry["error"]
 

@@ -28,6 +28,7 @@ from support import (
     server_env,
     uid,
     wait_for,
+    wait_for_value,
 )
 from test_targets_aws import FailingEndpoint
 
@@ -520,8 +521,9 @@ def test_retries_then_the_dead_letter_queue(moto, log_dir):
         }
         assert "boom" in attributes["ERROR_MESSAGE"]
         assert failing.count == 3
-        outcomes = [d["outcome"] for d in deliveries(srv, rule=name)]
-        assert outcomes == ["dead-lettered", "retrying", "retrying"]
+        # The log records the last attempt once the dead-letter queue has answered.
+        wait_for_value(lambda: [d["outcome"] for d in deliveries(srv, rule=name)],
+                       ["dead-lettered", "retrying", "retrying"], timeout=5)
     finally:
         srv.stop()
         failing.close()

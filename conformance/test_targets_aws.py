@@ -18,6 +18,7 @@ from support import (
     server_env,
     uid,
     wait_for,
+    wait_for_value,
 )
 
 ACCOUNT = "123456789012"  # moto's account: target ARNs name moto's resources
@@ -207,8 +208,10 @@ def test_failed_deliveries_go_to_the_dead_letter_queue_with_aws_attributes(moto,
         assert attributes["RETRY_ATTEMPTS"] == "2"
         assert attributes["EXHAUSTED_RETRY_CONDITION"] == "MaximumRetryAttempts"
         assert failing.count == 3  # the first attempt and two retries
-        outcomes = [d["outcome"] for d in deliveries(srv, event_id)]
-        assert outcomes == ["dead-lettered", "retrying", "retrying"]
+        # The log records the last attempt once the dead-letter queue has answered, which can
+        # be just after the message is readable there.
+        wait_for_value(lambda: [d["outcome"] for d in deliveries(srv, event_id)],
+                       ["dead-lettered", "retrying", "retrying"], timeout=5)
     finally:
         srv.stop()
         failing.close()
