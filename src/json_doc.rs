@@ -5,7 +5,8 @@
 //! `IndexMap` that hashes each key with SipHash and allocates each string, and a profile of
 //! PutEvents spent more time building, dropping and re-serializing those maps than matching.
 //! Patterns only look keys up and compare leaves; a parse into this form costs a few vectors
-//! per event, and the event's text is written once from it.
+//! per event, and the event's text is written once from it. An object of many keys also keeps a
+//! map from key to place, so that a rule's lookups in it stay constant-time.
 //!
 //! It reads exactly what `Value` reads (the same parser, the same depth limit, numbers as
 //! `serde_json::Number`), and a repeated key keeps the first key's place with the last value,
@@ -27,11 +28,100 @@ pub enum Node<'a> {
     Number(Number),
     String(Cow<'a, str>),
     Array(Vec<Node<'a>>),
-    Object(Vec<(Cow<'a, str>, Node<'a>)>),
+    Object(Object<'a>),
 }
 
-/// Objects with more keys than this find repeated keys through a hash map.
+/// The members of an object, in the order of the text; a repeated key keeps its first place
+/// and takes the last value.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Object<'a> {
+    entries: Vec<(Cow<'a, str>, Node<'a>)>,
+    /// Key to place, once the object has more than `LINEAR_KEYS` keys (a scan of a few keys is
+    /// faster than hashing; a scan of thousands, once per pattern field, is not). Boxed so
+    /// that every `Node` stays small: most objects have no index.
+    #[allow(clippy::box_collection)]
+    index: Option<Box<HashMap<String, usize>>>,
+}
+
+/// Objects with more keys than this are looked up through `Object::index`.
 const LINEAR_KEYS: usize = 32;
+
+impl<'a> Object<'a> {
+    /// An object of members whose keys the caller knows to be distinct (no search for
+    /// repeats).
+    pub fn from_distinct(entries: Vec<(Cow<'a, str>, Node<'a>)>) -> Object<'a> {
+        debug_assert!(
+            entries
+                .iter()
+                .enumerate()
+                .all(|(i, (k, _))| entries[..i].iter().all(|(other, _)| other != k)),
+            "repeated keys"
+        );
+        let index = (entries.len() > LINEAR_KEYS).then(|| {
+            Box::new(
+                entries
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (k, _))| (k.to_string(), i))
+                    .collect(),
+            )
+        });
+        Object { entries, index }
+    }
+
+    /// Adds a member, or replaces the value of a key already there.
+    pub fn insert(&mut self, key: Cow<'a, str>, value: Node<'a>) {
+        let at = match &self.index {
+            Some(index) => index.get(key.as_ref()).copied(),
+            None => self.entries.iter().position(|(k, _)| *k == key),
+        };
+        if let Some(i) = at {
+            self.entries[i].1 = value;
+            return;
+        }
+        if let Some(index) = &mut self.index {
+            index.insert(key.to_string(), self.entries.len());
+        }
+        self.entries.push((key, value));
+        if self.index.is_none() && self.entries.len() > LINEAR_KEYS {
+            *self = Object::from_distinct(std::mem::take(&mut self.entries));
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Node<'a>> {
+        match &self.index {
+            Some(index) => index.get(key).map(|&i| &self.entries[i].1),
+            None => self.entries.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+        }
+    }
+
+    /// Whether lookups go through a hash map (many keys) rather than a scan.
+    pub fn is_indexed(&self) -> bool {
+        self.index.is_some()
+    }
+
+    pub fn iter(&self) -> std::slice::Iter<'_, (Cow<'a, str>, Node<'a>)> {
+        self.entries.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+impl<'a> FromIterator<(Cow<'a, str>, Node<'a>)> for Object<'a> {
+    fn from_iter<I: IntoIterator<Item = (Cow<'a, str>, Node<'a>)>>(members: I) -> Self {
+        let mut object = Object::default();
+        for (key, value) in members {
+            object.insert(key, value);
+        }
+        object
+    }
+}
 
 impl<'a> Node<'a> {
     /// Reads `text` as `serde_json::from_str::<Value>` would.
@@ -58,7 +148,7 @@ impl<'a> Node<'a> {
     /// The value of `key` in an object.
     pub fn get(&self, key: &str) -> Option<&Node<'a>> {
         match self {
-            Node::Object(entries) => entries.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            Node::Object(object) => object.get(key),
             _ => None,
         }
     }
@@ -88,8 +178,9 @@ impl<'a> Node<'a> {
             Node::Number(n) => Node::Number(n),
             Node::String(s) => Node::String(owned(s)),
             Node::Array(a) => Node::Array(a.into_iter().map(Node::into_static).collect()),
-            Node::Object(entries) => Node::Object(
-                entries
+            Node::Object(object) => Node::Object(
+                object
+                    .entries
                     .into_iter()
                     .map(|(k, v)| (owned(k), v.into_static()))
                     .collect(),
@@ -105,8 +196,8 @@ impl<'a> Node<'a> {
             Node::Number(n) => Value::Number(n.clone()),
             Node::String(s) => Value::String(s.to_string()),
             Node::Array(a) => Value::Array(a.iter().map(Node::to_value).collect()),
-            Node::Object(entries) => Value::Object(
-                entries
+            Node::Object(object) => Value::Object(
+                object
                     .iter()
                     .map(|(k, v)| (k.to_string(), v.to_value()))
                     .collect(),
@@ -129,9 +220,9 @@ impl Serialize for Node<'_> {
                 }
                 seq.end()
             }
-            Node::Object(entries) => {
-                let mut map = serializer.serialize_map(Some(entries.len()))?;
-                for (k, v) in entries {
+            Node::Object(object) => {
+                let mut map = serializer.serialize_map(Some(object.len()))?;
+                for (k, v) in object.iter() {
                     map.serialize_entry(k.as_ref(), v)?;
                 }
                 map.end()
@@ -218,36 +309,12 @@ impl<'de> Visitor<'de> for NodeVisitor {
         Ok(Node::Array(items))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node<'de>, A::Error> {
-        let mut entries: Vec<(Cow<'de, str>, Node<'de>)> = Vec::new();
-        // Past LINEAR_KEYS keys, where each key is (a repeated key is rare but must be
-        // found without a quadratic scan).
-        let mut positions: Option<HashMap<String, usize>> = None;
+        let mut object = Object::default();
         while let Some(Text(key)) = map.next_key()? {
             let value: Node<'de> = map.next_value()?;
-            let at = match &positions {
-                Some(positions) => positions.get(key.as_ref()).copied(),
-                None => entries.iter().position(|(k, _)| *k == key),
-            };
-            match at {
-                Some(i) => entries[i].1 = value,
-                None => {
-                    if let Some(positions) = &mut positions {
-                        positions.insert(key.to_string(), entries.len());
-                    }
-                    entries.push((key, value));
-                    if positions.is_none() && entries.len() > LINEAR_KEYS {
-                        positions = Some(
-                            entries
-                                .iter()
-                                .enumerate()
-                                .map(|(i, (k, _))| (k.to_string(), i))
-                                .collect(),
-                        );
-                    }
-                }
-            }
+            object.insert(key, value);
         }
-        Ok(Node::Object(entries))
+        Ok(Node::Object(object))
     }
 }
 
@@ -311,5 +378,18 @@ mod tests {
             Node::parse(r#"{"a":1,"a":2}"#).unwrap().get("a"),
             Some(&Node::Number(2.into()))
         );
+        // Past LINEAR_KEYS keys an object is looked up through its index.
+        let many: String = (0..40).map(|i| format!("\"k{i}\":{i},")).collect();
+        let text = format!("{{{many}\"k7\":\"again\"}}");
+        let big = Node::parse(&text).unwrap();
+        let Node::Object(object) = &big else {
+            panic!("an object")
+        };
+        assert!(object.is_indexed());
+        assert_eq!(object.len(), 40);
+        assert_eq!(big.str_field("k7"), "again");
+        assert_eq!(big.get("k39"), Some(&Node::Number(39.into())));
+        let small = Node::parse(r#"{"a":1}"#).unwrap();
+        assert!(matches!(&small, Node::Object(o) if !o.is_indexed()));
     }
 }

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 use super::Scope;
 use super::time::envelope_time;
-use crate::json_doc::Node;
+use crate::json_doc::{Node, Object};
 
 /// An event on its way into a bus.
 #[derive(Debug, Clone)]
@@ -49,7 +49,7 @@ pub struct EnvelopeParts<'a> {
 /// the text `envelope(..)` serializes to, with no `Value` built on the way.
 pub fn envelope_doc(parts: EnvelopeParts<'_>) -> Node<'_> {
     let borrowed = |s| Node::String(Cow::Borrowed(s));
-    Node::Object(vec![
+    Node::Object(Object::from_distinct(vec![
         (Cow::Borrowed("version"), borrowed("0")),
         (Cow::Borrowed("id"), Node::String(parts.id)),
         (Cow::Borrowed("detail-type"), borrowed(parts.detail_type)),
@@ -65,7 +65,7 @@ pub fn envelope_doc(parts: EnvelopeParts<'_>) -> Node<'_> {
             Node::Array(parts.resources.iter().map(|r| borrowed(r)).collect()),
         ),
         (Cow::Borrowed("detail"), parts.detail),
-    ])
+    ]))
 }
 
 /// The envelope AWS builds for a PutEvents entry, keys in AWS's order.

@@ -220,26 +220,38 @@ where
             if step == path.len {
                 return false;
             }
-            // One pass over the keys: a key is a candidate when it spells one or more whole
-            // steps from here (event keys may hold dots).
-            let rest = path.rest(step).as_bytes();
-            let first = path.end(step, 0);
-            for (k, child) in m {
-                let kb = k.as_bytes();
-                let n = kb.len();
-                if n < first || n > rest.len() || &rest[..n] != kb {
-                    continue;
+            if !m.is_indexed() {
+                let rest = path.rest(step).as_bytes();
+                // A scan of the keys: a key is a candidate when it spells one or more whole
+                // steps from here (event keys may hold dots).
+                let first = path.end(step, 0);
+                for (k, child) in m.iter() {
+                    let kb = k.as_bytes();
+                    let n = kb.len();
+                    if n < first || n > rest.len() || &rest[..n] != kb {
+                        continue;
+                    }
+                    if n < rest.len() && rest[n] != b'.' {
+                        continue;
+                    }
+                    // The key ends where a step ends: find which one.
+                    let j =
+                        match path.starts[step + 1..].binary_search(&(path.starts[step] + n + 1)) {
+                            Ok(j) => j,
+                            Err(_) => continue,
+                        };
+                    if visit(child, path, step + j + 1, arrays, f) {
+                        return true;
+                    }
                 }
-                if n < rest.len() && rest[n] != b'.' {
-                    continue;
-                }
-                // The key ends where a step ends: find which one.
-                let j = match path.starts[step + 1..].binary_search(&(path.starts[step] + n + 1)) {
-                    Ok(j) => j,
-                    Err(_) => continue,
-                };
-                if visit(child, path, step + j + 1, arrays, f) {
-                    return true;
+            } else {
+                // Many keys: probe each run of steps from here instead.
+                for j in 0..path.len - step {
+                    if let Some(child) = m.get(&path.rest(step)[..path.end(step, j)])
+                        && visit(child, path, step + j + 1, arrays, f)
+                    {
+                        return true;
+                    }
                 }
             }
             false
@@ -540,6 +552,23 @@ mod tests {
         assert_eq!(seen, vec![json!("running")]);
         let ev = json!({"detail.state": {"status": "x"}, "detail": {"state": {"status": "y"}}});
         let ev = Node::from_value(&ev);
+        let mut seen = Vec::new();
+        visit(&ev, &p, 0, &mut Vec::new(), &mut |v, _| {
+            seen.push(v.to_value());
+            false
+        });
+        seen.sort_by_key(|v| v.to_string());
+        assert_eq!(seen, vec![json!("x"), json!("y")]);
+
+        // The same through an object of many keys, which is probed rather than scanned.
+        let mut detail: serde_json::Map<String, serde_json::Value> =
+            (0..40).map(|i| (format!("k{i}"), json!(i))).collect();
+        detail.insert("state.status".into(), json!("x"));
+        detail.insert("state".into(), json!({"status": "y"}));
+        let ev = json!({ "detail": detail });
+        let text = ev.to_string();
+        let ev = Node::parse(&text).unwrap();
+        assert!(matches!(ev.get("detail"), Some(Node::Object(o)) if o.is_indexed()));
         let mut seen = Vec::new();
         visit(&ev, &p, 0, &mut Vec::new(), &mut |v, _| {
             seen.push(v.to_value());
