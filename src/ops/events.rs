@@ -120,6 +120,19 @@ fn java_date(ms: i64) -> String {
     )
 }
 
+/// AWS's constraint on each of an entry's `Resources`; `path` names the entry's list
+/// (`entries.N.member.resources`). PutEvents and PutPartnerEvents both check them here.
+pub fn check_resources(v: &mut Validator, entry: &PutEventsRequestEntry, path: &str) {
+    for (j, resource) in entry.resources.iter().flatten().enumerate() {
+        v.string_at(
+            Some(resource),
+            || format!("{path}.{}.member", j + 1),
+            &EVENT_RESOURCE,
+            false,
+        );
+    }
+}
+
 /// The per-entry checks, in AWS's order; `Ok` carries the parsed detail.
 pub fn check_entry(
     entry: &PutEventsRequestEntry,
@@ -210,14 +223,7 @@ pub async fn put_events(
             &TRACE_HEADER,
             false,
         );
-        for (j, resource) in entry.resources.iter().flatten().enumerate() {
-            v.string_at(
-                Some(resource),
-                || format!("{}.{}.member", path("resources"), j + 1),
-                &EVENT_RESOURCE,
-                false,
-            );
-        }
+        check_resources(&mut v, entry, &path("resources"));
     }
     v.string(req.endpoint_id.as_deref(), "endpointId", &ENDPOINT_ID);
     v.finish()?;

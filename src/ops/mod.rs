@@ -239,10 +239,6 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     })
 }
 
-pub fn to_json<T: Serialize>(response: &T) -> Result<Value, ApiError> {
-    serde_json::to_value(response).map_err(|e| ApiError::internal(e.to_string()))
-}
-
 /// A typed response as the JSON text sent back (no `Value` on the way).
 pub fn to_body<T: Serialize>(response: &T) -> Result<Vec<u8>, ApiError> {
     serde_json::to_vec(response).map_err(|e| ApiError::internal(e.to_string()))

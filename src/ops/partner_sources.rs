@@ -7,7 +7,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::events::{
-    PutEventsRequestEntry, check_entry, entry_envelope, entry_size, over_size_limit,
+    PutEventsRequestEntry, check_entry, check_resources, entry_envelope, entry_size,
+    over_size_limit,
 };
 use super::{Empty, paginate};
 use crate::app::App;
@@ -18,8 +19,8 @@ use crate::model::event::Event;
 use crate::model::event_source::EventSourceView;
 use crate::model::time::{Epoch, now_ms};
 use crate::ops::constraints::{
-    ACCOUNT_ID, EVENT_RESOURCE, EVENT_SOURCE_NAME, EVENT_SOURCE_NAME_PREFIX, LIMIT_MAX100,
-    NEXT_TOKEN, PARTNER_EVENT_SOURCE_NAME_PREFIX, PUT_PARTNER_EVENTS_REQUEST_ENTRY_LIST,
+    ACCOUNT_ID, EVENT_SOURCE_NAME, EVENT_SOURCE_NAME_PREFIX, LIMIT_MAX100, NEXT_TOKEN,
+    PARTNER_EVENT_SOURCE_NAME_PREFIX, PUT_PARTNER_EVENTS_REQUEST_ENTRY_LIST,
 };
 use crate::validate::Validator;
 
@@ -403,14 +404,7 @@ pub async fn put_partner_events(
             &EVENT_SOURCE_NAME,
             false,
         );
-        for (j, resource) in entry.resources.iter().flatten().enumerate() {
-            v.string_at(
-                Some(resource),
-                || format!("{}.{}.member", path("resources"), j + 1),
-                &EVENT_RESOURCE,
-                false,
-            );
-        }
+        check_resources(&mut v, entry, &path("resources"));
     }
     v.finish()?;
     if entries.iter().map(entry_size).sum::<usize>() > app.config.max_put_events_bytes {
